@@ -1,0 +1,15 @@
+// The command line: one file per verb in this folder; each adds itself to the root command here.
+using System.CommandLine;
+
+namespace Pipeline.Trainer.Cli;
+
+public static class CommandLine
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("ORPO preference-data pipeline: validate, ingest, train, evaluate, serve.");
+        // Verbs are registered here, one line each.
+        var parse = root.Parse(args);
+        return await parse.InvokeAsync();
+    }
+}
