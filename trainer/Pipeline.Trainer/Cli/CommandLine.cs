@@ -11,6 +11,7 @@ public static class CommandLine
         // Verbs are registered here, one line each.
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(WorkerCommand.Create());
         var parse = root.Parse(args);
         return await parse.InvokeAsync();
     }
