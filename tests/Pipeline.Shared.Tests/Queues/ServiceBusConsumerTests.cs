@@ -187,4 +187,22 @@ public sealed class ServiceBusConsumerTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<QueueMessageLostException>(() => held!.CompleteAsync());
     }
+
+    [Fact]
+    public async Task Dead_letters_a_message_whose_body_is_an_amqp_value_instead_of_bytes()
+    {
+        var amqp = new Azure.Core.Amqp.AmqpAnnotatedMessage(Azure.Core.Amqp.AmqpMessageBody.FromValue("{}"));
+        amqp.Properties.MessageId = new Azure.Core.Amqp.AmqpMessageId("value-body");
+        await using (var sender = _client.CreateSender(_options.QueueName))
+            await sender.SendMessageAsync(new ServiceBusMessage(amqp));
+        await using var consumer = Consumer();
+
+        var received = await consumer.ReceiveAsync(TimeSpan.FromMilliseconds(500));
+
+        Assert.Null(received);
+        var dead = await DeadLetteredAsync();
+        Assert.Equal("value-body", dead.MessageId);
+        Assert.Equal("InvalidBody", dead.DeadLetterReason);
+        Assert.Contains("not data", dead.DeadLetterErrorDescription);
+    }
 }

@@ -92,7 +92,7 @@ public sealed class StorageQueueConsumerTests(AzuriteFixture azurite)
     [Fact]
     public async Task Keep_alive_keeps_the_message_invisible_past_its_initial_timeout()
     {
-        var o = Options(visibilitySeconds: 2, renewSeconds: 0.5);
+        var o = Options(visibilitySeconds: 3, renewSeconds: 0.5);
         await PublishAsync(o, NewRequest().ToJson());
         await using var worker = Consumer(o);
         await using var other = Consumer(o);
@@ -101,7 +101,7 @@ public sealed class StorageQueueConsumerTests(AzuriteFixture azurite)
         var firstDeadline = held.HeldUntil;
 
         held.StartKeepAlive();
-        await Task.Delay(TimeSpan.FromSeconds(3.5)); // well past the 2 s it was first hidden for
+        await Task.Delay(TimeSpan.FromSeconds(4.5)); // well past the 3 s it was first hidden for
 
         Assert.Null(await other.ReceiveAsync(NoWait));
         Assert.True(held.HeldUntil > firstDeadline.AddSeconds(1), $"held until {held.HeldUntil}, first {firstDeadline}");
