@@ -205,4 +205,17 @@ public sealed class ServiceBusConsumerTests : IAsyncLifetime
         Assert.Equal("InvalidBody", dead.DeadLetterReason);
         Assert.Contains("not data", dead.DeadLetterErrorDescription);
     }
+
+    [Fact]
+    public async Task A_message_sent_while_the_worker_is_busy_is_not_locked_before_the_worker_asks()
+    {
+        await using var consumer = Consumer();
+        Assert.Null(await consumer.ReceiveAsync(TimeSpan.FromMilliseconds(300)));
+
+        await using (var publisher = Publisher()) await publisher.PublishAsync(StorageQueueConsumerTests.NewRequest());
+        await Task.Delay(300);
+
+        Assert.Equal(0, _queue.LockedCount);
+        Assert.NotNull(await consumer.ReceiveAsync(TimeSpan.FromSeconds(5)));
+    }
 }
