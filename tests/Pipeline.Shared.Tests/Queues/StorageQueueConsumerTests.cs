@@ -205,4 +205,18 @@ public sealed class StorageQueueConsumerTests(AzuriteFixture azurite)
         await Assert.ThrowsAsync<QueueMessageLostException>(() => stale!.CompleteAsync());
         await retaken.CompleteAsync();
     }
+
+    [Fact]
+    public async Task Poisons_a_body_too_large_for_an_envelope_unchanged_rather_than_lose_it()
+    {
+        var o = Options();
+        var quotes = string.Concat(Enumerable.Repeat("\"x\",", 12_000)); // 48 KB that JSON-escaping grows past 64 KiB
+        await PublishAsync(o, quotes, QueueMessageEncoding.None);
+        await using var consumer = Consumer(o);
+
+        Assert.Null(await consumer.ReceiveAsync(TimeSpan.FromMilliseconds(300)));
+
+        Assert.Equal(quotes, (await Raw(o.PoisonQueueName).ReceiveMessageAsync()).Value.MessageText);
+        Assert.Empty((await Raw(o.QueueName).PeekMessagesAsync(10)).Value);
+    }
 }
