@@ -12,6 +12,8 @@ public static class CommandLine
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
+        root.Subcommands.Add(InitModelCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
         var parse = root.Parse(args);
         return await parse.InvokeAsync();
     }
