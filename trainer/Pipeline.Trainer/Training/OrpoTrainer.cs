@@ -37,19 +37,38 @@ public static class OrpoTrainer
             throw new InvalidDataException($"{job.DataPath}: every pair was dropped ({train.Dropped.Count}; first: line {train.Dropped[0].Line}, {train.Dropped[0].Reason}).");
 
         using var model = HfModelFolder.Load(job.ModelDir, device);
-        var result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device);
+        using var adapter = c.Lora is { } lora ? LoraAdapter.Attach(model, lora) : null;
+        var result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device, adapter);
 
-        HfModelFolder.Save(model, job.OutputDir);
-        foreach (var file in TokenizerFiles.Select(f => Path.Combine(job.ModelDir, f)).Where(File.Exists))
-            File.Copy(file, Path.Combine(job.OutputDir, Path.GetFileName(file)), overwrite: true);
+        // Full fine-tuning writes the model; LoRA writes the PEFT adapter, and the merged model in merged/ on request.
+        if (adapter is null) HfModelFolder.Save(model, job.OutputDir);
+        else adapter.SavePeft(job.OutputDir, Path.GetFullPath(job.ModelDir));
+        if (adapter is not null && c.MergeAdapter)
+        {
+            // The model's weights are W0 + s B A already (see LoraAdapter): saving them is the merge.
+            HfModelFolder.Save(model, Path.Combine(job.OutputDir, "merged"));
+            CopyTokenizer(job.ModelDir, Path.Combine(job.OutputDir, "merged"));
+        }
+        CopyTokenizer(job.ModelDir, job.OutputDir);
         return result;
     }
 
-    /// <summary>The loop. <paramref name="model"/> maps (ids, mask) (B, T) to logits (B, T, V).</summary>
+    private static void CopyTokenizer(string from, string to)
+    {
+        foreach (var file in TokenizerFiles.Select(f => Path.Combine(from, f)).Where(File.Exists))
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+    }
+
+    /// <summary>
+    /// The loop. <paramref name="model"/> maps (ids, mask) (B, T) to logits (B, T, V); <paramref name="trainable"/> (default:
+    /// the model; a LoRA adapter) owns the parameters that are optimized and checkpointed.
+    /// </summary>
     public static TrainResult Train(
         nn.Module<Tensor, Tensor?, Tensor> model, TokenizedData train, TokenizedData? eval, OrpoConfig c, string outputDir,
-        bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, Device? device = null)
+        bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, Device? device = null, nn.Module? trainable = null)
     {
+        var owner = trainable ?? model;
+        var lora = trainable as LoraAdapter;
         Directory.CreateDirectory(outputDir);
         int accum = c.GradientAccumulationSteps, batchSize = c.PerDeviceTrainBatchSize;
         var lengths = train.Pairs.Select(p => p.Length).ToArray();
@@ -60,13 +79,13 @@ public static class OrpoTrainer
         var evalEvery = eval is null ? 0 : c.EffectiveEvalSteps;
 
         // AdamW as adamw_torch, with transformers' grouping: no weight decay on biases and norm weights.
-        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        var parameters = trainable.Select(p => p.parameter).ToList();
+        var named = owner.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        var parameters = named.Select(p => p.parameter).ToList();
         static bool NoDecay(string name) => name.Contains("bias", StringComparison.Ordinal) || name.Contains("norm", StringComparison.Ordinal);
         using var optimizer = optim.AdamW(
             [
-                new AdamW.ParamGroup(trainable.Where(p => !NoDecay(p.name)).Select(p => p.parameter), c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, c.WeightDecay, false, false),
-                new AdamW.ParamGroup(trainable.Where(p => NoDecay(p.name)).Select(p => p.parameter), c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, 0.0, false, false),
+                new AdamW.ParamGroup(named.Where(p => !NoDecay(p.name)).Select(p => p.parameter), c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, c.WeightDecay, false, false),
+                new AdamW.ParamGroup(named.Where(p => NoDecay(p.name)).Select(p => p.parameter), c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, 0.0, false, false),
             ],
             c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, c.WeightDecay);
 
@@ -75,7 +94,8 @@ public static class OrpoTrainer
         var existing = Checkpoint.List(outputDir);
         if (resume && existing.Count > 0)
         {
-            state = Checkpoint.Load(existing[^1], model, optimizer);
+            state = Checkpoint.Load(existing[^1], owner, optimizer);
+            lora?.Materialize();
             resumedFrom = state.GlobalStep;
         }
         else if (!resume && existing.Count > 0)
@@ -128,6 +148,7 @@ public static class OrpoTrainer
                 stepTokens += indices.Sum(i => (long)train.Pairs[i].Tokens);
                 stepPositions += batch.InputIds.numel();
             }
+            lora?.PullGradients();
             var gradNorm = nn.utils.clip_grad_norm_(parameters, c.MaxGradNorm > 0 ? c.MaxGradNorm : double.MaxValue);
 
             if (!double.IsFinite(stepLoss) || !double.IsFinite(gradNorm))
@@ -141,6 +162,7 @@ public static class OrpoTrainer
             }
             optimizer.step();
             optimizer.zero_grad();
+            lora?.Materialize();
 
             state = state with
             {
@@ -189,7 +211,7 @@ public static class OrpoTrainer
                 state = state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds };
                 clock.Restart();
                 firstStep = done;
-                Checkpoint.Save(outputDir, done, model, optimizer, state, c.SaveTotalLimit);
+                Checkpoint.Save(outputDir, done, owner, optimizer, state, c.SaveTotalLimit);
                 existing = Checkpoint.List(outputDir);
             }
         }
