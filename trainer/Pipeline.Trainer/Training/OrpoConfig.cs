@@ -125,6 +125,7 @@ public sealed record OrpoConfig
         if (EvalSteps < 0) errors.Add("eval_steps must be >= 0");
         if (SaveSteps < 0) errors.Add("save_steps must be >= 0");
         if (SaveTotalLimit < 1) errors.Add("save_total_limit must be >= 1");
+        if (Bf16 && UsePeft) errors.Add("bf16 with use_peft is not supported yet (train LoRA in float32)");
         if (LoraR < 1) errors.Add("lora_r must be >= 1");
         if (LoraDropout != 0) errors.Add("lora_dropout must be 0 (dropout on the LoRA branch alone is not supported)");
         if (OverlongPairs is not ("drop" or "truncate_prompt")) errors.Add($"overlong_pairs '{OverlongPairs}' is not drop or truncate_prompt");

@@ -67,8 +67,9 @@ public static class OrpoTrainer
         nn.Module<Tensor, Tensor?, Tensor> model, TokenizedData train, TokenizedData? eval, OrpoConfig c, string outputDir,
         bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, Device? device = null, nn.Module? trainable = null)
     {
-        var owner = trainable ?? model;
         var lora = trainable as LoraAdapter;
+        using var mixed = c.Bf16 ? Bf16MasterWeights.Attach(model) : null;
+        var owner = mixed ?? trainable ?? model;
         Directory.CreateDirectory(outputDir);
         int accum = c.GradientAccumulationSteps, batchSize = c.PerDeviceTrainBatchSize;
         var lengths = train.Pairs.Select(p => p.Length).ToArray();
@@ -96,6 +97,7 @@ public static class OrpoTrainer
         {
             state = Checkpoint.Load(existing[^1], owner, optimizer);
             lora?.Materialize();
+            mixed?.PushWeights();
             resumedFrom = state.GlobalStep;
         }
         else if (!resume && existing.Count > 0)
@@ -143,6 +145,7 @@ public static class OrpoTrainer
                 var logits = model.forward(batch.InputIds, batch.AttentionMask); // (2B, T, V)
                 var output = OrpoLoss.Compute(logits, batch, c.Beta, normalizer);
                 output.Loss.backward();
+                mixed?.PullGradients();
                 stepLoss += output.Loss.to_type(ScalarType.Float64).item<double>(); // sync point: logged loss
                 stepMetrics.Add(output);
                 stepTokens += indices.Sum(i => (long)train.Pairs[i].Tokens);
@@ -163,6 +166,7 @@ public static class OrpoTrainer
             optimizer.step();
             optimizer.zero_grad();
             lora?.Materialize();
+            mixed?.PushWeights();
 
             state = state with
             {
@@ -216,6 +220,7 @@ public static class OrpoTrainer
             }
         }
 
+        mixed?.Restore();
         var runtime = state.ElapsedSeconds + clock.Elapsed.TotalSeconds;
         var updates = Math.Max(1, state.GlobalStep - state.SkippedSteps);
         var result = new TrainResult(
