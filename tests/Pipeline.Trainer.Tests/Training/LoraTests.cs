@@ -54,7 +54,7 @@ public sealed class LoraTests
     }
 
     [Fact]
-    public void LoRA_run_resumes_bitwise_including_dropout_randomness()
+    public void LoRA_run_resumes_bitwise()
     {
         var data = TrainingFixture.Data(Path.Combine(TrainingFixture.SyntheticDir, "train.jsonl"), take: 8);
         var config = TrainingFixture.SmallConfig with { LearningRate = 1e-2, SaveSteps = 2, PerDeviceTrainBatchSize = 2 };
