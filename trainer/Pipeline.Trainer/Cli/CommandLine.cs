@@ -9,6 +9,8 @@ public static class CommandLine
     {
         var root = new RootCommand("ORPO preference-data pipeline: validate, ingest, train, evaluate, serve.");
         // Verbs are registered here, one line each.
+        root.Subcommands.Add(InitModelCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         var parse = root.Parse(args);
