@@ -79,7 +79,7 @@ public sealed class RunExecutor(
         {
             try
             {
-                trained = await engine.TrainAsync(job, new StatusProgress(status), ct);
+                trained = await engine.TrainAsync(job, new RunProgress(status), ct);
             }
             catch (OperationCanceledException)
             {
@@ -303,18 +303,5 @@ public sealed class RunExecutor(
             points.Add(new HistoryPoint(node["step"]!.GetValue<int>(), metrics));
         }
         return points;
-    }
-
-    /// <summary>Engine progress into the status snapshot: a field swap, no I/O (the reporter writes in the background).</summary>
-    private sealed class StatusProgress(RunStatusReporter status) : IProgress<Training.TrainProgress>
-    {
-        public void Report(Training.TrainProgress p)
-        {
-            if (p.IsEval) return;
-            status.Report(s => s with
-            {
-                Step = p.Step, TotalSteps = p.TotalSteps, Loss = p.Loss, TokensPerSecond = p.TokensPerSecond, EtaSeconds = p.Eta.TotalSeconds,
-            });
-        }
     }
 }
