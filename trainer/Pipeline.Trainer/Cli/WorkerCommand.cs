@@ -63,6 +63,7 @@ public static class WorkerCommand
     /// <summary>Builds and runs the worker host; 0 after a clean stop, 2 when the configuration is invalid.</summary>
     public static async Task<int> RunAsync(IDictionary<string, string?> overrides, CancellationToken ct)
     {
+        TorchRuntime.Configure();
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(overrides);
         // The Storage Queue lives in the same account unless told otherwise.

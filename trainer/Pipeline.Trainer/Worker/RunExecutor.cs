@@ -157,6 +157,8 @@ public sealed class RunExecutor(
         }
         log.LogInformation("Run {RunId} wrote {Version}: gate {Passed} ({Reason}); latest moved: {Moved}",
             runId, version, promotion.Decision.Passed, promotion.Decision.Reason, promotion.Moved);
+        // Everything is in storage now; the local copy would only fill the container's disk.
+        Directory.Delete(runDir, recursive: true);
         return new RunResult(version, promotion.Decision, promotion.Moved);
     }
 
