@@ -35,7 +35,8 @@ public static class DatasetValidator
         }
         catch (Exception e) when (Unwrap(e) is RowReadException r)
         {
-            if (r.Row is { } row) state.Reject(row, r.Reason, r.Message);
+            if (file is { BytesRead: 0 }) state.Problems.Add(new FileProblem(ReasonCodes.EmptyFile, "the file is empty"));
+            else if (r.Row is { } row) state.Reject(row, r.Reason, r.Message);
             else state.Problems.Add(new FileProblem(r.Reason, r.Message));
         }
         catch (Exception e) when (Unwrap(e) is DataLimitExceededException d)
