@@ -4,5 +4,6 @@ if (name == "ingest") return await Pipeline.Benchmarks.IngestBenchmark.RunAsync(
 if (name == "tokenizer") return TokenizerBenchmark.Run(args[1..]);
 if (name == "model-step") return Pipeline.Benchmarks.ModelStepBenchmark.Run(args[1..]);
 if (name == "worker") return await Pipeline.Benchmarks.WorkerBenchmark.RunAsync(args[1..]);
+if (name == "orpo-step") return Pipeline.Benchmarks.OrpoStepBenchmark.Run(args[1..]);
 Console.Error.WriteLine($"unknown benchmark '{name}'");
 return 2;

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace Pipeline.Trainer.Tests.Training;
 
+[Collection(nameof(GlobalStateCollection))]
 public sealed class LoraTests
 {
     private static readonly LoraOptions Options = new(R: 4, Alpha: 8, Dropout: 0, TargetModules: ["q_proj", "v_proj"]);

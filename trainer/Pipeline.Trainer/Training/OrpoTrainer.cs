@@ -29,10 +29,10 @@ public static class OrpoTrainer
         random.manual_seed(c.Seed);
 
         var tokenizer = HfTokenizer.Load(job.ModelDir);
-        var train = TokenizedData.From(PreferenceData.Load(PreferenceData.Resolve(job.DataPath, "train")), tokenizer, c.MaxLength, c.Overlong);
+        var train = TokenizedData.From(PreferenceData.Load(PreferenceData.Resolve(job.DataPath, "train"), PreferenceData.ChatFor(tokenizer)), tokenizer, c.MaxLength, c.Overlong);
         var evalPath = job.EvalDataPath ?? (Directory.Exists(job.DataPath) && File.Exists(Path.Combine(job.DataPath, "eval.jsonl"))
             ? Path.Combine(job.DataPath, "eval.jsonl") : null);
-        var eval = evalPath is null ? null : TokenizedData.From(PreferenceData.Load(evalPath), tokenizer, c.MaxLength, c.Overlong);
+        var eval = evalPath is null ? null : TokenizedData.From(PreferenceData.Load(evalPath, PreferenceData.ChatFor(tokenizer)), tokenizer, c.MaxLength, c.Overlong);
         if (train.Pairs.Count == 0)
             throw new InvalidDataException($"{job.DataPath}: every pair was dropped ({train.Dropped.Count}; first: line {train.Dropped[0].Line}, {train.Dropped[0].Reason}).");
 
