@@ -1,0 +1,73 @@
+// The normalised row every schema becomes, and its one-line JSON form in datasets/{target}/{datasetId}/*.jsonl.
+//   {"prompt":[{"role":"system"|"user"|"assistant","content":"..."}, ...],   ends with a user message
+//    "chosen":[{"role":"assistant","content":"..."}, ...],                   starts with an assistant message
+//    "rejected":[{"role":"assistant","content":"..."}, ...]}
+// This is TRL's conversational preference format; the trainer reads it with the tokenizer's chat template.
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Pipeline.Shared.Datasets;
+
+public sealed record ChatMessage(string Role, string Content);
+
+public sealed record PreferencePair(IReadOnlyList<ChatMessage> Prompt, IReadOnlyList<ChatMessage> Chosen, IReadOnlyList<ChatMessage> Rejected)
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>The normalised JSON line (no trailing newline), UTF-8.</summary>
+    public byte[] ToJsonLine() => ToJsonLine(out _);
+
+    /// <summary>The normalised line; <paramref name="promptBytes"/> is the length of its `{"prompt":[...]` prefix,
+    /// which identifies the prompt (the train/eval split hashes it).</summary>
+    public byte[] ToJsonLine(out int promptBytes)
+    {
+        // One buffer and writer per thread: validation calls this for every row on every core.
+        var (buffer, w) = t_writer ??= NewWriter();
+        buffer.ResetWrittenCount();
+        w.Reset(buffer);
+        w.WriteStartObject();
+        WriteMessages(w, "prompt", Prompt);
+        w.Flush();
+        promptBytes = buffer.WrittenCount;
+        WriteMessages(w, "chosen", Chosen);
+        WriteMessages(w, "rejected", Rejected);
+        w.WriteEndObject();
+        w.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    [ThreadStatic] private static (ArrayBufferWriter<byte>, Utf8JsonWriter)? t_writer;
+
+    private static (ArrayBufferWriter<byte>, Utf8JsonWriter) NewWriter()
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        return (buffer, new Utf8JsonWriter(buffer, WriterOptions));
+    }
+
+    private static void WriteMessages(Utf8JsonWriter w, string name, IReadOnlyList<ChatMessage> messages)
+    {
+        w.WriteStartArray(name);
+        foreach (var m in messages)
+        {
+            w.WriteStartObject();
+            w.WriteString("role", m.Role);
+            w.WriteString("content", m.Content);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>Reads one normalised line back (the trainer's side of the format).</summary>
+    public static PreferencePair FromJsonLine(ReadOnlySpan<byte> line)
+    {
+        var reader = new Utf8JsonReader(line);
+        using var doc = JsonDocument.ParseValue(ref reader);
+        return new PreferencePair(Read(doc.RootElement, "prompt"), Read(doc.RootElement, "chosen"), Read(doc.RootElement, "rejected"));
+
+        static IReadOnlyList<ChatMessage> Read(JsonElement root, string name) =>
+            root.GetProperty(name).EnumerateArray()
+                .Select(m => new ChatMessage(m.GetProperty("role").GetString()!, m.GetProperty("content").GetString()!))
+                .ToList();
+    }
+}
