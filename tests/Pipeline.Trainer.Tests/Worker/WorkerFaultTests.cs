@@ -60,13 +60,14 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
         var bed = new WorkerTestBed(azurite, maxSteps: 150, saveSteps: 25);
         var request = await bed.ArrangeAsync();
         await bed.PublishAsync(request);
-        var stepWhileDown = 0;
+        var (stepAtStop, stepWhileDown) = (0, 0);
 
         var handled = await bed.RunWorkerAsync(bed.Settings("worker-a", idleStopSeconds: 5), TimeSpan.FromSeconds(150), async () =>
         {
-            // Wait until training is under way, then take storage away for a few seconds while it trains on.
-            for (var i = 0; i < 600 && (await bed.StatusAsync(request))?.Step is null or < 10; i++) await Task.Delay(50);
+            // Wait until training is under way (its local log), then take storage away for a few seconds while it trains on.
+            for (var i = 0; i < 1200 && await StepFromLocalLogAsync(bed) < 10; i++) await Task.Delay(25);
             azurite.Stop();
+            stepAtStop = await StepFromLocalLogAsync(bed);
             await Task.Delay(TimeSpan.FromSeconds(4));
             stepWhileDown = await StepFromLocalLogAsync(bed);
             azurite.Start();
@@ -75,7 +76,8 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
         var status = (await bed.StatusAsync(request))!;
         Assert.Equal(RunState.Succeeded, status.State);
         Assert.Equal(150, status.Step);
-        Assert.InRange(stepWhileDown, 11, 149); // training went on while storage was away
+        Assert.InRange(stepAtStop, 10, 149); // storage went away mid-training
+        Assert.True(stepWhileDown > stepAtStop, "training went on while storage was away");
         Assert.Equal([1], await bed.VersionsAsync());
         Assert.Contains(handled, h => h.Settlement == RunSettlement.Complete && h.Reason.Contains("written", StringComparison.Ordinal));
     }
@@ -83,9 +85,21 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
     /// <summary>The newest step in the worker's local metrics.jsonl (readable while storage is down).</summary>
     private static async Task<int> StepFromLocalLogAsync(WorkerTestBed bed)
     {
-        var log = Directory.GetFiles(bed.Root, "metrics.jsonl", SearchOption.AllDirectories).Single();
+        var log = Directory.GetFiles(bed.Root, "metrics.jsonl", SearchOption.AllDirectories).SingleOrDefault();
+        if (log is null) return 0;
         await using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var last = (await new StreamReader(stream).ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
-        return System.Text.Json.JsonDocument.Parse(last).RootElement.GetProperty("step").GetInt32();
+        var lines = (await new StreamReader(stream).ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // The last line may be half written while we read: take the newest complete one.
+        foreach (var line in lines.Reverse())
+        {
+            try
+            {
+                return System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("step").GetInt32();
+            }
+            catch (System.Text.Json.JsonException)
+            {
+            }
+        }
+        return 0;
     }
 }

@@ -13,7 +13,7 @@ namespace Pipeline.Trainer.Worker;
 
 public sealed class RunCoordinator(
     BlobServiceClient blobs, RunExecutor executor, IOptions<WorkerOptions> options, ResiliencePipeline retry,
-    ILogger<RunCoordinator> log)
+    Heartbeat heartbeat, ILogger<RunCoordinator> log)
 {
     private readonly WorkerOptions _options = options.Value;
     private readonly RunStatusStore _status = new(blobs.GetBlobContainerClient(StorageLayout.Runs));
@@ -61,7 +61,7 @@ public sealed class RunCoordinator(
             {
                 State = RunState.Running, WorkerId = _options.WorkerId, Attempt = message.DeliveryCount, Stage = "starting", Reason = null,
             };
-            await using var status = new RunStatusReporter(_status, lease, initial, _options.StatusInterval, _options.LeaseDuration / 3, retry, log);
+            await using var status = new RunStatusReporter(_status, lease, initial, _options.StatusInterval, _options.LeaseDuration / 3, retry, log, heartbeat);
             try
             {
                 await status.SetAsync(s => s, run.Token);
