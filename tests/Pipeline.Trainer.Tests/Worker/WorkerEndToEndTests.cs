@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text.Json;
+using Pipeline.Shared.Telemetry;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
 using Pipeline.Trainer.Versions;
@@ -10,10 +12,19 @@ namespace Pipeline.Trainer.Tests.Worker;
 public sealed class WorkerEndToEndTests(AzuriteFixture azurite)
 {
     [Fact]
-    public async Task Trains_a_queued_request_into_v0001_with_manifest_report_checkpoints_and_latest()
+    public async Task Trains_a_queued_request_into_v0001_with_manifest_report_and_latest_in_the_ingest_trace()
     {
         var bed = new WorkerTestBed(azurite);
-        var request = await bed.ArrangeAsync();
+        var traceId = ActivityTraceId.CreateRandom();
+        var request = (await bed.ArrangeAsync()) with { TraceParent = $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01" };
+        var spans = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == PipelineTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (spans) spans.Add(a); },
+        };
+        ActivitySource.AddActivityListener(listener);
         await bed.PublishAsync(request);
 
         var handled = await bed.RunWorkerAsync(bed.Settings("worker-a"));
@@ -47,5 +58,8 @@ public sealed class WorkerEndToEndTests(AzuriteFixture azurite)
         var latest = JsonDocument.Parse(await bed.BlobBytesAsync(StorageLayout.Models, StorageLayout.ModelLatestBlob(bed.Target))).RootElement;
         Assert.Equal("v0001", latest.GetProperty("version").GetString());
         Assert.Null((await bed.Queue.PeekMessageAsync()).Value);
+        lock (spans)
+            Assert.Contains(spans, a => a.OperationName == "trainer.run" && a.TraceId == traceId
+                                        && (string?)a.GetTagItem(PipelineTelemetry.Tags.RequestId) == request.RequestId);
     }
 }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Shared.Queues;
+using Pipeline.Shared.Telemetry;
 using Pipeline.Trainer.Worker;
 
 namespace Pipeline.Trainer.Cli;
@@ -73,6 +74,7 @@ public static class WorkerCommand
                 is { Length: > 0 } s ? s : Shared.Storage.StorageOptions.FromEnvironment().ConnectionString;
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Services.AddTrainerWorker(builder.Configuration);
+        builder.Services.AddPipelineTelemetry(builder.Configuration, "pipeline-trainer");
         using var host = builder.Build();
         try
         {

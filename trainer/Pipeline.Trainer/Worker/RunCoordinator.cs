@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Shared.Queues;
 using Pipeline.Shared.Storage;
+using Pipeline.Shared.Telemetry;
 using Pipeline.Trainer.Training;
 using Polly;
 
@@ -34,6 +35,8 @@ public sealed class RunCoordinator(
             return RunDisposition.DeadLetter("", $"invalid training request {request.RequestId}: {e.Message}");
         }
         using var scope = log.BeginScope(new Dictionary<string, object> { ["RunId"] = runId, ["Target"] = request.Target });
+        using var activity = request.StartConsumerActivity(); // joins the ingest trace carried in the message
+        PipelineTelemetry.RecordQueueLag(request, receivedAt);
 
         var existing = await retry.ExecuteAsync(async t => await _status.ReadAsync(request.Target, runId, t), stopping);
         if (existing?.IsFinished == true) return RunDisposition.Complete(runId, $"run already {existing.State} ({existing.Version})");
@@ -72,10 +75,13 @@ public sealed class RunCoordinator(
                     Gate = result.Gate, Reason = result.Promoted ? null : result.Gate.Reason,
                 }, CancellationToken.None);
                 await lease.ReleaseAsync(CancellationToken.None);
+                PipelineTelemetry.RecordRunDuration(request.Target, DateTimeOffset.UtcNow - receivedAt, result.Promoted ? "succeeded" : "rejected");
+                PipelineTelemetry.RecordTokensPerSecond(request.Target, result.TrainTokensPerSecond);
                 return RunDisposition.Complete(runId, $"{result.Version} written; latest moved: {result.Promoted}");
             }
             catch (Exception e) when (e is RunInputException or NonFiniteLossException)
             {
+                PipelineTelemetry.RecordFailure("train", request.Target, e.Message);
                 await EndAttemptAsync(status, lease, RunState.Failed, e.Message);
                 return RunDisposition.DeadLetter(runId, e.Message);
             }
@@ -92,6 +98,7 @@ public sealed class RunCoordinator(
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 log.LogError(e, "Attempt {Attempt} of run {RunId} failed", message.DeliveryCount, runId);
+                PipelineTelemetry.RecordFailure("train", request.Target, e.GetType().Name);
                 await EndAttemptAsync(status, lease, RunState.Queued, $"attempt {message.DeliveryCount} failed ({e.GetType().Name}: {e.Message}); it will be retried");
                 return RunDisposition.Abandon(runId, e.Message);
             }
