@@ -45,8 +45,11 @@ internal static class WorkerBenchmark
             ["logging_steps"] = 1, ["eval_steps"] = 0, ["max_length"] = 64, ["seed"] = 3,
         };
 
-        await StartupLatencyAsync(azurite, root, model, data, orpo);
-        await OverheadAsync(azurite, root, model, data, orpo, repeats);
+        if (!args.Contains("--skip-latency")) await StartupLatencyAsync(azurite, root, model, data, orpo);
+        Console.WriteLine("status only (progress every step, no checkpoints), bare vs worker, alternating order:");
+        await OverheadAsync(azurite, root, model, data, orpo.DeepClone().AsObject().Also(o => o["save_steps"] = 0), repeats, "status");
+        Console.WriteLine($"status + checkpoint mirroring (a ~{CheckpointMiB(model)} MiB checkpoint every {Math.Max(1, steps / 2)} steps):");
+        await OverheadAsync(azurite, root, model, data, orpo.DeepClone().AsObject().Also(o => o["save_steps"] = Math.Max(1, steps / 2)), repeats, "ckpt");
         return 0;
     }
 
@@ -107,40 +110,54 @@ internal static class WorkerBenchmark
         await run;
     }
 
-    private static async Task OverheadAsync(AzuriteFixture azurite, string root, string model, string data, JsonObject orpo, int repeats)
+    private static JsonObject Also(this JsonObject o, Action<JsonObject> change)
     {
-        var configPath = Path.Combine(root, "orpo.json");
+        change(o);
+        return o;
+    }
+
+    /// <summary>Weights plus AdamW's two moments, in MiB.</summary>
+    private static long CheckpointMiB(string model) => new FileInfo(Path.Combine(model, "model.safetensors")).Length * 3 >> 20;
+
+    private static async Task OverheadAsync(AzuriteFixture azurite, string root, string model, string data, JsonObject orpo, int repeats, string label)
+    {
+        var configPath = Path.Combine(root, $"orpo-{label}.json");
         await File.WriteAllTextAsync(configPath, orpo.ToJsonString());
         var config = OrpoConfig.Load(configPath);
         var engine = new OrpoRunEngine("cpu");
         var runs = azurite.BlobService().GetBlobContainerClient(StorageLayout.Runs);
+        await runs.CreateIfNotExistsAsync();
         var retry = StorageRetry.Create();
         var bare = new List<double>();
         var worker = new List<double>();
         for (var r = 0; r < repeats; r++)
         {
-            var job = new TrainJob(model, data, Path.Combine(root, $"bare-{r}"), config);
-            bare.Add((await engine.TrainAsync(job, new Progress<TrainProgress>(_ => { }), CancellationToken.None)).TrainRuntimeSeconds);
+            var job = new TrainJob(model, data, Path.Combine(root, $"bare-{label}-{r}"), config);
+            // Alternate which goes first, so drift in the machine's load falls on both sides.
+            if (r % 2 == 0) bare.Add((await engine.TrainAsync(job, new Progress<TrainProgress>(_ => { }), CancellationToken.None)).TrainRuntimeSeconds);
 
-            var runId = $"run-bench-{r}";
-            var statusStore = new RunStatusStore(runs);
-            var initial = new RunStatus
             {
-                State = RunState.Running, Target = "bench", RunId = runId, RequestId = "req-bench", DatasetIds = ["ds"],
-                CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
-            };
-            await statusStore.TryCreateAsync(initial, CancellationToken.None);
-            await using var lease = (await RunLease.TryAcquireAsync(statusStore.Blob("bench", runId), "bench", runId, TimeSpan.FromSeconds(15), NullLogger.Instance, CancellationToken.None))!;
-            await using var status = new RunStatusReporter(statusStore, lease, initial, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), retry, NullLogger.Instance);
-            var output = Path.Combine(root, $"worker-{r}");
-            await using var uploader = new CheckpointUploader(new CheckpointStore(runs, "bench", runId, retry, NullLogger.Instance),
-                runs.GetBlobClient(RunBlobs.Metrics("bench", runId)), output, null, TimeSpan.FromSeconds(1), retry, NullLogger.Instance);
-            worker.Add((await engine.TrainAsync(job with { OutputDir = output }, new RunProgress(status), CancellationToken.None)).TrainRuntimeSeconds);
+                var runId = $"run-bench-{label}-{r}";
+                var statusStore = new RunStatusStore(runs);
+                var initial = new RunStatus
+                {
+                    State = RunState.Running, Target = "bench", RunId = runId, RequestId = "req-bench", DatasetIds = ["ds"],
+                    CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+                };
+                await statusStore.TryCreateAsync(initial, CancellationToken.None);
+                await using var lease = (await RunLease.TryAcquireAsync(statusStore.Blob("bench", runId), "bench", runId, TimeSpan.FromSeconds(15), NullLogger.Instance, CancellationToken.None))!;
+                await using var status = new RunStatusReporter(statusStore, lease, initial, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), retry, NullLogger.Instance);
+                var output = Path.Combine(root, $"worker-{label}-{r}");
+                await using var uploader = new CheckpointUploader(new CheckpointStore(runs, "bench", runId, retry, NullLogger.Instance),
+                    runs.GetBlobClient(RunBlobs.Metrics("bench", runId)), output, null, TimeSpan.FromSeconds(1), retry, NullLogger.Instance);
+                worker.Add((await engine.TrainAsync(job with { OutputDir = output }, new RunProgress(status), CancellationToken.None)).TrainRuntimeSeconds);
+            }
+            if (r % 2 == 1) bare.Add((await engine.TrainAsync(job, new Progress<TrainProgress>(_ => { }), CancellationToken.None)).TrainRuntimeSeconds);
             Console.WriteLine($"  repeat {r + 1}: bare {bare[^1] / config.MaxSteps * 1000:F1} ms/step, worker {worker[^1] / config.MaxSteps * 1000:F1} ms/step");
         }
         double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
         var (b, w) = (Median(bare) / config.MaxSteps, Median(worker) / config.MaxSteps);
-        Console.WriteLine($"per-step time, median of {repeats} ({config.MaxSteps} steps, status every step, checkpoint every {config.SaveSteps}): " +
+        Console.WriteLine($"  per-step time, median of {repeats} ({config.MaxSteps} steps, status every step, checkpoint every {config.SaveSteps} (0: none)): " +
                           $"bare loop {b * 1000:F1} ms, with worker status + checkpoint mirroring {w * 1000:F1} ms, overhead {(w - b) / b * 100:+0.0;-0.0}%");
     }
 

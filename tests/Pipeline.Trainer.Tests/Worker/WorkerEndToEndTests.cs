@@ -62,4 +62,31 @@ public sealed class WorkerEndToEndTests(AzuriteFixture azurite)
             Assert.Contains(spans, a => a.OperationName == "trainer.run" && a.TraceId == traceId
                                         && (string?)a.GetTagItem(PipelineTelemetry.Tags.RequestId) == request.RequestId);
     }
+
+    [Fact]
+    public async Task From_latest_continues_training_from_v0001_and_reports_it_as_parent_and_current_latest()
+    {
+        var bed = new WorkerTestBed(azurite, strategy: "from_latest");
+        var first = await bed.ArrangeAsync("ds-one");
+        var second = await bed.ArrangeAsync("ds-two");
+        await bed.PublishAsync(first);
+
+        await bed.RunWorkerAsync(bed.Settings("worker-a", idleStopSeconds: 2));
+        await bed.PublishAsync(second);
+        await bed.RunWorkerAsync(bed.Settings("worker-a", idleStopSeconds: 2));
+
+        Assert.Equal([1, 2], await bed.VersionsAsync());
+        var v2 = StorageLayout.ModelVersionPrefix(bed.Target, 2);
+        var manifest = JsonDocument.Parse(await bed.BlobBytesAsync(StorageLayout.Models, v2 + "manifest.json")).RootElement;
+        Assert.Equal("v0001", manifest.GetProperty("parent_version").GetString());
+        Assert.Equal("base-models/tiny-llama", manifest.GetProperty("base_model").GetProperty("source").GetString());
+        var report = JsonDocument.Parse(await bed.BlobBytesAsync(StorageLayout.Models, v2 + "eval/report.json")).RootElement;
+        Assert.Equal("v0001", report.GetProperty("latest_version").GetString());
+        // v0001 is both where v0002 started and the current latest: the same numbers on the same held-out split.
+        Assert.Equal(report.GetProperty("metrics_before").GetProperty("eval_loss").GetDouble(),
+            report.GetProperty("metrics_latest").GetProperty("eval_loss").GetDouble());
+        Assert.Equal("v0001", report.GetProperty("gate").GetProperty("compared_with").GetString());
+        var status = (await bed.StatusAsync(second))!;
+        Assert.Equal(report.GetProperty("gate").GetProperty("passed").GetBoolean() ? RunState.Succeeded : RunState.Rejected, status.State);
+    }
 }

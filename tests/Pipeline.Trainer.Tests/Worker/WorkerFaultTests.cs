@@ -29,20 +29,28 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task A_malformed_message_and_a_missing_dataset_are_poisoned_with_reasons_and_the_worker_keeps_serving()
+    public async Task A_malformed_message_a_missing_dataset_and_a_bad_row_are_poisoned_with_reasons_and_the_worker_keeps_serving()
     {
         var bed = new WorkerTestBed(azurite);
         var good = await bed.ArrangeAsync();
         await bed.Queue.SendMessageAsync("this is not a training request");
         var missing = bed.Request("ds-that-was-never-ingested");
         await bed.PublishAsync(missing);
+        var datasets = bed.Container(StorageLayout.Datasets);
+        await datasets.GetBlobClient(StorageLayout.DatasetTrainBlob(bed.Target, "ds-bad")).UploadAsync(BinaryData.FromString(
+            "{\"prompt\": \"Hi?\", \"chosen\": \" Hello.\", \"rejected\": \" Go away.\"}\n{\"prompt\": \"Where?\", \"chosen\": \" Here.\"}\n"));
+        await datasets.GetBlobClient(StorageLayout.DatasetEvalBlob(bed.Target, "ds-bad")).UploadAsync(
+            BinaryData.FromString("{\"prompt\": \"Hi?\", \"chosen\": \" Hello.\", \"rejected\": \" Go away.\"}\n"));
+        var badRows = bed.Request("ds-bad");
+        await bed.PublishAsync(badRows);
         await bed.PublishAsync(good);
 
         var handled = await bed.RunWorkerAsync(bed.Settings("worker-a"));
 
         var poisoned = new List<PoisonMessage>();
         foreach (var m in (await bed.PoisonQueue.ReceiveMessagesAsync(10)).Value) poisoned.Add(PoisonMessage.Parse(m.Body.ToString()));
-        Assert.Equal(2, poisoned.Count);
+        Assert.Equal(3, poisoned.Count);
+        Assert.Contains(poisoned, p => p.Description.Contains("train.jsonl:2: missing \"rejected\"", StringComparison.Ordinal));
         Assert.Contains(poisoned, p => p.Reason == "InvalidBody" && p.Body.Contains("this is not a training request", StringComparison.Ordinal));
         Assert.Contains(poisoned, p => p.Description.Contains("dataset 'ds-that-was-never-ingested'", StringComparison.Ordinal)
                                        && p.Description.Contains("does not exist", StringComparison.Ordinal));
@@ -50,7 +58,8 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
         Assert.Equal(RunState.Failed, failed.State);
         Assert.Contains($"datasets/{bed.Target}/ds-that-was-never-ingested/train.jsonl not found", failed.Reason);
         Assert.Equal(RunState.Succeeded, (await bed.StatusAsync(good))!.State);
-        Assert.Equal([RunSettlement.DeadLetter, RunSettlement.Complete], handled.Select(h => h.Settlement));
+        Assert.Equal([RunSettlement.DeadLetter, RunSettlement.DeadLetter, RunSettlement.Complete], handled.Select(h => h.Settlement));
+        Assert.Equal(RunState.Failed, (await bed.StatusAsync(badRows))!.State);
         Assert.Equal([1], await bed.VersionsAsync());
     }
 

@@ -79,7 +79,7 @@ public sealed class RunCoordinator(
                 PipelineTelemetry.RecordTokensPerSecond(request.Target, result.TrainTokensPerSecond);
                 return RunDisposition.Complete(runId, $"{result.Version} written; latest moved: {result.Promoted}");
             }
-            catch (Exception e) when (e is RunInputException or NonFiniteLossException)
+            catch (Exception e) when (IsPermanent(e))
             {
                 PipelineTelemetry.RecordFailure("train", request.Target, e.Message);
                 await EndAttemptAsync(status, lease, RunState.Failed, e.Message);
@@ -104,6 +104,12 @@ public sealed class RunCoordinator(
             }
         }
     }
+
+    /// <summary>Failures a retry cannot fix: bad input (profile, datasets, data rows, tokenizer, chat template) or a
+    /// diverging run (deterministic on retry). The engine reports bad data as InvalidDataException naming file and line.</summary>
+    private static bool IsPermanent(Exception e) =>
+        e is RunInputException or NonFiniteLossException or InvalidDataException
+            or Shared.Tokenization.TokenizerFormatException or Shared.Tokenization.ChatTemplateException;
 
     /// <summary>Another worker holds the lease: a live run makes this message a duplicate; a dead worker's lease expires.</summary>
     private async Task<RunDisposition> BusyAsync(string target, string runId, CancellationToken ct)
