@@ -11,6 +11,8 @@ public static class CommandLine
         // Verbs are registered here, one line each.
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(InitModelCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
