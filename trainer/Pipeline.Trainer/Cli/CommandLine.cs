@@ -13,6 +13,8 @@ public static class CommandLine
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(InitModelCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
