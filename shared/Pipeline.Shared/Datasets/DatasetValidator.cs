@@ -1,6 +1,7 @@
 // Validates a preference-data file in one streaming pass: one reader, batches parsed on every core, results consumed
 // in order (so line numbers, duplicates and the dataset hash are deterministic), accepted rows split train/eval.
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Pipeline.Shared.Targets;
@@ -146,12 +147,14 @@ public static class DatasetValidator
                 Reject(o.Line, ReasonCodes.TooLong, $"prompt + completion is {length} {(TokenLimit ? "tokens" : "characters")}, over the limit of {Limit}");
                 return;
             }
-            if (_seen.TryGetValue(o.PairHash, out var first))
+            // One lookup: the index is large and cold, so each probe is a cache miss.
+            ref var first = ref CollectionsMarshal.GetValueRefOrAddDefault(_seen, o.PairHash, out var exists);
+            if (exists)
             {
                 Reject(o.Line, ReasonCodes.DuplicatePair, $"same pair as line {first}");
                 return;
             }
-            _seen[o.PairHash] = o.Line;
+            first = o.Line;
             _content.Append(o.PairHash, o.HashTail);
             if (settings.KnownPairs.Contains(o.PairHash))
             {
