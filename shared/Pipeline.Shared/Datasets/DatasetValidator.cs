@@ -1,7 +1,6 @@
 // Validates a preference-data file in one streaming pass: one reader, batches parsed on every core, results consumed
 // in order (so line numbers, duplicates and the dataset hash are deterministic), accepted rows split train/eval.
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Pipeline.Shared.Targets;
@@ -101,7 +100,7 @@ public static class DatasetValidator
     private sealed class State(string fileName, ValidationSettings settings)
     {
         private readonly TargetProfile _profile = settings.Profile;
-        private readonly Dictionary<UInt128, long> _seen = [];
+        private readonly FirstLines _seen = new();
         private readonly RowHashes _content = new();
         private readonly RowHashes _dataset = new();
         private readonly PooledBuffer _trainLines = new(1 << 16), _evalLines = new(1 << 16);
@@ -147,14 +146,11 @@ public static class DatasetValidator
                 Reject(o.Line, ReasonCodes.TooLong, $"prompt + completion is {length} {(TokenLimit ? "tokens" : "characters")}, over the limit of {Limit}");
                 return;
             }
-            // One lookup: the index is large and cold, so each probe is a cache miss.
-            ref var first = ref CollectionsMarshal.GetValueRefOrAddDefault(_seen, o.PairHash, out var exists);
-            if (exists)
+            if (_seen.FirstOrAdd(o.PairHash, o.Line) is { } first)
             {
                 Reject(o.Line, ReasonCodes.DuplicatePair, $"same pair as line {first}");
                 return;
             }
-            first = o.Line;
             _content.Append(o.PairHash, o.HashTail);
             if (settings.KnownPairs.Contains(o.PairHash))
             {
