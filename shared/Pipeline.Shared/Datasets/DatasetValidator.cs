@@ -88,6 +88,7 @@ public static class DatasetValidator
         await foreach (var task in inFlight.Reader.ReadAllAsync(ct).ConfigureAwait(false))
         {
             var batch = await task.ConfigureAwait(false);
+            state.Touch(batch);
             foreach (ref readonly var outcome in batch.Rows) state.Consume(outcome, batch);
             batch.Release();
             await state.FlushAsync(sinks, ct).ConfigureAwait(false);
@@ -124,6 +125,13 @@ public static class DatasetValidator
             _reasons[reason] = _reasons.GetValueOrDefault(reason) + 1;
             if (_reasons[reason] <= ValidationReport.RejectionsPerReason) _rejections.Add(new Rejection(line, reason, message));
             if (reason == ReasonCodes.TooLong) _tooLong++;
+        }
+
+        /// <summary>Brings the batch's duplicate-index slots into cache, all misses in flight together.</summary>
+        public void Touch(OutcomeBatch batch)
+        {
+            foreach (ref readonly var o in batch.Rows)
+                if (o.Reason is null) _seen.Touch(o.PairHash);
         }
 
         /// <summary>Judges one outcome in file order; an accepted line is staged for its split's sink.</summary>

@@ -16,6 +16,13 @@ internal sealed class FirstLines
 
     public int Count { get; private set; }
 
+    private long _touched;
+
+    /// <summary>Reads the slot where <paramref name="pairHash"/> starts probing and discards it. Called for a whole
+    /// batch before its lookups, the loads are independent, so the CPU overlaps their cache misses instead of
+    /// waiting for each in turn inside <see cref="FirstOrAdd"/>.</summary>
+    public void Touch(UInt128 pairHash) => _touched ^= _slots[(int)(ulong)pairHash & (_slots.Length - 1)].LinePlusOne;
+
     /// <summary>The line where <paramref name="pairHash"/> was first seen, or null after recording
     /// <paramref name="line"/> as that line.</summary>
     public long? FirstOrAdd(UInt128 pairHash, long line)
