@@ -186,7 +186,6 @@ module containerApps 'modules/containerapps.bicep' = {
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     queueName: serviceBus.outputs.queueName
     blobEndpoint: storage.outputs.blobEndpoint
-    queueEndpoint: storage.outputs.queueEndpoint
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     trainerCpu: trainerCpu > 0 ? trainerCpu : replicaSizes[gpuProfileType].cpu
     trainerMemory: empty(trainerMemory) ? replicaSizes[gpuProfileType].memory : trainerMemory

@@ -21,7 +21,6 @@ param serviceBusNamespaceName string
 param serviceBusFullyQualifiedNamespace string
 param queueName string
 param blobEndpoint string
-param queueEndpoint string
 param appInsightsConnectionString string
 
 @description('CPU cores of one trainer replica (the NC24-A100 profile offers 24).')
@@ -125,12 +124,11 @@ resource trainer 'Microsoft.App/jobs@2025-07-01' = {
           resources: { cpu: trainerCpu, memory: trainerMemory }
           env: [
             { name: 'AZURE_CLIENT_ID', value: trainerClientId }
-            { name: 'Worker__Transport', value: 'ServiceBus' }
+            { name: 'Queue__Transport', value: 'ServiceBus' }
+            { name: 'Queue__FullyQualifiedNamespace', value: serviceBusFullyQualifiedNamespace }
+            { name: 'Queue__QueueName', value: queueName }
             { name: 'Worker__MaxRuns', value: '1' }
-            { name: 'ServiceBus__fullyQualifiedNamespace', value: serviceBusFullyQualifiedNamespace }
-            { name: 'ServiceBus__queueName', value: queueName }
-            { name: 'Storage__blobServiceUri', value: blobEndpoint }
-            { name: 'Storage__queueServiceUri', value: queueEndpoint }
+            { name: 'Storage__BlobServiceUri', value: blobEndpoint }
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
           ]
         }

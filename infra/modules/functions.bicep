@@ -79,8 +79,9 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       PipelineStorage__credential: 'managedidentity'
       PipelineStorage__clientId: identityClientId
       // Training requests go to Service Bus with the same identity.
-      ServiceBus__fullyQualifiedNamespace: serviceBusNamespace
-      ServiceBus__queueName: queueName
+      Queue__Transport: 'ServiceBus'
+      Queue__FullyQualifiedNamespace: serviceBusNamespace
+      Queue__QueueName: queueName
       AZURE_CLIENT_ID: identityClientId
       APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'

@@ -1,7 +1,11 @@
 // Wires the functions to the shared ingestion service: storage options (validated at start), clients, publisher.
+using Azure.Core;
+using Azure.Identity;
 using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Pipeline.Shared.Datasets;
 using Pipeline.Shared.Ingestion;
@@ -21,17 +25,41 @@ public static class PipelineFunctionsExtensions
     public static IServiceCollection AddPipelineFunctions(this IServiceCollection services, IConfiguration configuration,
         Func<string, ITextTokenizer>? resolveTokenizer = null)
     {
-        var storage = Resolve(configuration);
-        services.AddSingleton(storage);
-        services.AddSingleton(_ => storage.BlobService());
-        services.AddSingleton<ITrainingRequestPublisher>(_ => new StorageQueuePublisher(
-            storage.QueueService().GetQueueClient(StorageLayout.TrainingRequestsQueue), StorageRetry.Create()));
+        services.TryAddSingleton<TokenCredential>(_ => new DefaultAzureCredential());
+        if (configuration[BlobServiceUriSetting] is { Length: > 0 } blobUri)
+        {
+            // Identity-based connection (PipelineStorage__blobServiceUri in Azure): no keys in settings.
+            services.AddSingleton(sp => new BlobServiceClient(new Uri(blobUri), sp.GetRequiredService<TokenCredential>()));
+        }
+        else
+        {
+            var storage = Resolve(configuration);
+            services.AddSingleton(storage);
+            services.AddSingleton(_ => storage.BlobService());
+        }
+
+        // The same publisher interface either way: Service Bus in Azure (Queue__Transport=ServiceBus, MessageId =
+        // request id), else the storage queue of the PipelineStorage account (Azurite locally).
+        if (configuration.GetSection(QueueOptions.SectionName).GetValue<QueueTransport?>(nameof(QueueOptions.Transport)) == QueueTransport.ServiceBus)
+            services.AddTrainingRequestQueue(configuration);
+        else
+            services.AddSingleton<ITrainingRequestPublisher>(sp => new StorageQueuePublisher(StorageQueue(configuration, sp), StorageRetry.Create()));
         services.AddSingleton(sp => new IngestionService(
             sp.GetRequiredService<BlobServiceClient>(), sp.GetRequiredService<ITrainingRequestPublisher>(),
             resolveTokenizer ?? TokenizerResolvers.Builtin, StorageRetry.Create(), sp.GetService<ILogger<IngestionService>>()));
         services.AddSingleton<Runs.RunsCatalog>();
         return services;
     }
+
+    /// <summary>Identity-based storage: the blob service URI (the queue service URI sits beside it).</summary>
+    public const string BlobServiceUriSetting = ConnectionSetting + ":blobServiceUri";
+    public const string QueueServiceUriSetting = ConnectionSetting + ":queueServiceUri";
+
+    private static QueueClient StorageQueue(IConfiguration configuration, IServiceProvider sp) =>
+        configuration[QueueServiceUriSetting] is { Length: > 0 } queueUri
+            ? new QueueClient(new Uri(queueUri.TrimEnd('/') + "/" + StorageLayout.TrainingRequestsQueue),
+                sp.GetRequiredService<TokenCredential>(), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 })
+            : sp.GetRequiredService<StorageOptions>().QueueService().GetQueueClient(StorageLayout.TrainingRequestsQueue);
 
     /// <summary>The PipelineStorage setting, else env PIPELINE_STORAGE, else Azurite's development storage; validated.</summary>
     public static StorageOptions Resolve(IConfiguration configuration)

@@ -75,6 +75,6 @@ public sealed class ComposeFileTests
         Assert.True(props.GetProperty("RequiresDuplicateDetection").GetBoolean());
         Assert.True(props.GetProperty("DeadLetteringOnMessageExpiration").GetBoolean());
         Assert.Contains("param queueName string = 'training-requests'", File.ReadAllText(Path.Combine(InfraDir, "main.bicep")));
-        Assert.Equal("training-requests", Map(Service("trainer")["environment"], "environment")["ServiceBus__QueueName"]);
+        Assert.Equal("training-requests", Map(Service("trainer")["environment"], "environment")["Queue__QueueName"]);
     }
 }
