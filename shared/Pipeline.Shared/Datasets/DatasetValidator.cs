@@ -1,0 +1,214 @@
+// Validates a preference-data file in one streaming pass: one reader, batches parsed on every core, results consumed
+// in order (so line numbers, duplicates and the dataset hash are deterministic), accepted rows split train/eval.
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Pipeline.Shared.Targets;
+
+namespace Pipeline.Shared.Datasets;
+
+/// <summary>Where accepted rows go (either may be <see cref="Stream.Null"/>), one normalised JSON line each.</summary>
+public sealed record DatasetSinks(Stream Train, Stream Eval)
+{
+    public static DatasetSinks None { get; } = new(Stream.Null, Stream.Null);
+}
+
+/// <summary>The outcome: the report, the accepted pairs' hashes (for the duplicate index) and the content id of
+/// the file's unique valid rows before the cross-dataset check (recognises a repeat of the same file).</summary>
+public sealed record ValidationResult(ValidationReport Report, IReadOnlyList<UInt128> PairHashes, string? ContentId);
+
+public static class DatasetValidator
+{
+    /// <summary>Validates the file <paramref name="raw"/> named <paramref name="fileName"/> (extension picks the
+    /// container). Bad data becomes the report; only infrastructure faults (storage, cancellation) throw.</summary>
+    public static async Task<ValidationResult> ValidateAsync(Stream raw, string fileName, ValidationSettings settings, DatasetSinks sinks, CancellationToken ct)
+    {
+        var profile = settings.Profile;
+        var state = new State(fileName, settings);
+        OpenedFile? file = null;
+        try
+        {
+            file = await DatasetFile.OpenAsync(raw, fileName, profile.MaxFileBytes, profile.MaxLineBytes, ct).ConfigureAwait(false);
+            await RunAsync(file.Reader, settings, state, sinks, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Unwrap(e) is RowReadException r)
+        {
+            if (r.Row is { } row) state.Reject(row, r.Reason, r.Message);
+            else state.Problems.Add(new FileProblem(r.Reason, r.Message));
+        }
+        catch (Exception e) when (Unwrap(e) is DataLimitExceededException d)
+        {
+            state.Problems.Add(new FileProblem(ReasonCodes.FileTooLarge, d.Message));
+        }
+        catch (Exception e) when (Unwrap(e) is InvalidDataException d)
+        {
+            state.Problems.Add(new FileProblem(ReasonCodes.UnreadableFile, $"the file cannot be decompressed: {d.Message}"));
+        }
+        finally
+        {
+            if (file is not null)
+            {
+                state.BytesRead = file.BytesRead;
+                await file.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await raw.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        await sinks.Train.FlushAsync(ct).ConfigureAwait(false);
+        await sinks.Eval.FlushAsync(ct).ConfigureAwait(false);
+        return state.Finish();
+    }
+
+    private static Exception Unwrap(Exception e) => e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrap(a.InnerException!) : e;
+
+    private static async Task RunAsync(IRowReader reader, ValidationSettings settings, State state, DatasetSinks sinks, CancellationToken ct)
+    {
+        var parser = new RowParser(settings.Profile.Schema, settings.Profile.ColumnMapping);
+        // In-flight batches are bounded, so memory is too: about (parallelism * 2) batches of ~1 MB.
+        var inFlight = Channel.CreateBounded<Task<RowOutcome[]>>(Math.Max(2, settings.Parallelism * 2));
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                while (await reader.NextAsync(ct).ConfigureAwait(false) is { } batch)
+                    await inFlight.Writer.WriteAsync(Task.Run(() => RowOutcome.ForBatch(batch, parser, settings), ct), ct).ConfigureAwait(false);
+                inFlight.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                inFlight.Writer.Complete(e);
+            }
+        }, ct);
+
+        await foreach (var task in inFlight.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            foreach (var outcome in await task.ConfigureAwait(false))
+                await state.ConsumeAsync(outcome, sinks, ct).ConfigureAwait(false);
+        await producer.ConfigureAwait(false);
+        await inFlight.Reader.Completion.ConfigureAwait(false);
+    }
+
+    /// <summary>The sequential part: schema consistency, length policy, duplicates, hashing, split, counts.</summary>
+    private sealed class State(string fileName, ValidationSettings settings)
+    {
+        private readonly TargetProfile _profile = settings.Profile;
+        private readonly Dictionary<UInt128, long> _seen = [];
+        private readonly IncrementalHash _content = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly IncrementalHash _dataset = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly List<UInt128> _accepted = [];
+        private readonly List<int> _lengths = [];
+        private readonly SortedDictionary<string, long> _reasons = new(StringComparer.Ordinal);
+        private readonly List<Rejection> _rejections = [];
+        private readonly ulong _evalThreshold = (ulong)(settings.Profile.EvalShare * ulong.MaxValue);
+        private static readonly byte[] Newline = "\n"u8.ToArray();
+        private string? _schema;
+        private long _rowsRead, _train, _eval, _tooLong;
+
+        public readonly List<FileProblem> Problems = [];
+        public long BytesRead;
+
+        private bool TokenLimit => settings.Tokenizer is not null && _profile.MaxLength is not null;
+        private int Limit => TokenLimit ? _profile.MaxLength!.Value : _profile.MaxChars;
+
+        public void Reject(long line, string reason, string message)
+        {
+            _rowsRead++;
+            _reasons[reason] = _reasons.GetValueOrDefault(reason) + 1;
+            if (_reasons[reason] <= ValidationReport.RejectionsPerReason) _rejections.Add(new Rejection(line, reason, message));
+            if (reason == ReasonCodes.TooLong) _tooLong++;
+        }
+
+        public async ValueTask ConsumeAsync(RowOutcome o, DatasetSinks sinks, CancellationToken ct)
+        {
+            if (o.Reason is not null)
+            {
+                Reject(o.Line, o.Reason, o.Message!);
+                return;
+            }
+            _schema ??= o.Schema;
+            if (o.Schema != _schema)
+            {
+                Reject(o.Line, ReasonCodes.UnknownSchema, $"row is in the {o.Schema} schema but the file is {_schema} (mixed schemas)");
+                return;
+            }
+            var length = TokenLimit ? o.Tokens : o.Chars;
+            if (length > Limit)
+            {
+                Reject(o.Line, ReasonCodes.TooLong, $"prompt + completion is {length} {(TokenLimit ? "tokens" : "characters")}, over the limit of {Limit}");
+                return;
+            }
+            if (_seen.TryGetValue(o.PairHash, out var first))
+            {
+                Reject(o.Line, ReasonCodes.DuplicatePair, $"same pair as line {first}");
+                return;
+            }
+            _seen[o.PairHash] = o.Line;
+            _content.AppendData(o.Normalised);
+            _content.AppendData(Newline);
+            if (settings.KnownPairs.Contains(o.PairHash))
+            {
+                Reject(o.Line, ReasonCodes.DuplicatePair, "pair is already in an earlier dataset of this target");
+                return;
+            }
+            _rowsRead++;
+            _accepted.Add(o.PairHash);
+            _lengths.Add(settings.CountsTokens ? o.Tokens : o.Chars);
+            _dataset.AppendData(o.Normalised);
+            _dataset.AppendData(Newline);
+            var sink = o.PromptHash < _evalThreshold ? sinks.Eval : sinks.Train;
+            if (o.PromptHash < _evalThreshold) _eval++; else _train++;
+            await sink.WriteAsync(o.Normalised, ct).ConfigureAwait(false);
+            await sink.WriteAsync(Newline, ct).ConfigureAwait(false);
+        }
+
+        public ValidationResult Finish()
+        {
+            var accepted = _accepted.Count;
+            var rejected = _rowsRead - accepted;
+            if (_rowsRead == 0 && Problems.Count == 0)
+                Problems.Add(new FileProblem(ReasonCodes.EmptyFile, "the file holds no rows"));
+            if (BytesRead > _profile.MaxFileBytes && Problems.All(p => p.Code != ReasonCodes.FileTooLarge))
+                Problems.Add(new FileProblem(ReasonCodes.FileTooLarge, $"the file is over the size limit of {_profile.MaxFileBytes} bytes"));
+            if (_rowsRead > 0 && accepted < _profile.MinRows)
+                Problems.Add(new FileProblem(ReasonCodes.TooFewRows, $"{accepted} valid rows, fewer than the minimum of {_profile.MinRows}"));
+            if (_rowsRead > 0 && (double)rejected / _rowsRead > _profile.MaxRejectedShare)
+                Problems.Add(new FileProblem(ReasonCodes.RejectedShareTooHigh,
+                    $"{rejected} of {_rowsRead} rows rejected ({100.0 * rejected / _rowsRead:F1}%), over the limit of {100 * _profile.MaxRejectedShare:F1}%"));
+            if (_tooLong > 0 && _profile.TooLongPolicy == TooLongPolicies.RejectFile)
+                Problems.Add(new FileProblem(ReasonCodes.TooLong, $"{_tooLong} rows are too long and the target's too_long_policy is reject_file"));
+            var usable = Problems.Count == 0;
+            var lengths = Stats(_lengths, settings.CountsTokens ? "tokens" : "chars");
+            var report = new ValidationReport
+            {
+                File = fileName,
+                Usable = usable,
+                Schema = _schema,
+                BytesRead = BytesRead,
+                RowsRead = _rowsRead,
+                RowsAccepted = accepted,
+                RowsRejected = rejected,
+                Reasons = _reasons,
+                Rejections = _rejections.OrderBy(r => r.Line).ToList(),
+                FileProblems = Problems,
+                DatasetId = usable ? "ds-" + Convert.ToHexStringLower(_dataset.GetHashAndReset())[..16] : null,
+                TrainRows = _train,
+                EvalRows = _eval,
+                Tokenizer = settings.Tokenizer is null ? null : settings.TokenizerName ?? "configured",
+                MaxLength = _profile.MaxLength,
+                TokenLengths = settings.CountsTokens ? lengths : null,
+                CharLengths = settings.CountsTokens ? null : lengths,
+            };
+            // Computed even for an unusable file: a repeat whose rows all duplicate its own earlier dataset is recognised by it.
+            var contentId = _seen.Count > 0 ? "ct-" + Convert.ToHexStringLower(_content.GetHashAndReset())[..16] : null;
+            return new ValidationResult(report, _accepted, contentId);
+        }
+
+        private static LengthStats? Stats(List<int> values, string unit)
+        {
+            if (values.Count == 0) return null;
+            values.Sort();
+            int At(double q) => values[Math.Min(values.Count - 1, (int)Math.Ceiling(q * values.Count) - 1)];
+            return new LengthStats(unit, At(0.5), At(0.9), At(0.99), values[^1]);
+        }
+    }
+}

@@ -1,0 +1,260 @@
+// Turns one raw row (UTF-8 JSON bytes) into a PreferencePair or a rejection with a stable reason code.
+// Schemas: TRL standard, conversational, implicit prompt; OpenAI preference fine-tuning; a profile's column mapping.
+using System.Text.Json;
+using System.Text.Unicode;
+using Pipeline.Shared.Targets;
+
+namespace Pipeline.Shared.Datasets;
+
+/// <summary>Parsed row: a pair and the schema it was read as, or a rejection (<see cref="Reason"/> set).</summary>
+public readonly record struct ParsedRow(PreferencePair? Pair, string? Schema, string? Reason, string? Message)
+{
+    public static ParsedRow Reject(string reason, string message, string? schema = null) => new(null, schema, reason, message);
+}
+
+public sealed class RowParser(string? forcedSchema, IReadOnlyDictionary<string, string>? columnMapping)
+{
+    /// <summary>Deep enough for any real row; 10,000-deep nesting fails fast instead of overflowing the stack.</summary>
+    public const int MaxJsonDepth = 64;
+
+    private static readonly JsonDocumentOptions DocOptions = new() { MaxDepth = MaxJsonDepth };
+
+    private readonly string? _schema = columnMapping is { Count: > 0 } ? SchemaNames.Mapped : forcedSchema;
+
+    public ParsedRow Parse(ReadOnlyMemory<byte> json)
+    {
+        var span = json.Span;
+        if (!Utf8.IsValid(span)) return ParsedRow.Reject(ReasonCodes.InvalidEncoding, "row is not valid UTF-8");
+        var control = span.IndexOfAnyInRange((byte)0, (byte)0x1F);
+        while (control >= 0 && span[control] is (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            var next = span[(control + 1)..].IndexOfAnyInRange((byte)0, (byte)0x1F);
+            control = next < 0 ? -1 : control + 1 + next;
+        }
+        if (control >= 0) return ParsedRow.Reject(ReasonCodes.InvalidEncoding, $"row contains control character 0x{span[control]:X2} at byte {control + 1}");
+
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json, DocOptions);
+        }
+        catch (JsonException e)
+        {
+            return ParsedRow.Reject(ReasonCodes.MalformedJson, Shorten(e.Message));
+        }
+        using (doc)
+        {
+            try
+            {
+                return ParseElement(doc.RootElement);
+            }
+            catch (InvalidOperationException e)
+            {
+                // GetString on a string with an unpaired surrogate escape (\ud800) lands here.
+                return ParsedRow.Reject(ReasonCodes.InvalidEncoding, Shorten(e.Message));
+            }
+        }
+    }
+
+    private ParsedRow ParseElement(JsonElement row)
+    {
+        if (row.ValueKind != JsonValueKind.Object)
+            return ParsedRow.Reject(ReasonCodes.WrongType, $"row must be a JSON object, not {Kind(row)}");
+        var schema = _schema ?? Detect(row);
+        return schema switch
+        {
+            SchemaNames.Standard => Standard(row, "prompt", "system", "chosen", "rejected", SchemaNames.Standard),
+            SchemaNames.Mapped => Standard(row, Col("prompt"), Col("system"), Col("chosen"), Col("rejected"), SchemaNames.Mapped),
+            SchemaNames.Conversational => Conversational(row),
+            SchemaNames.ImplicitPrompt => Implicit(row),
+            SchemaNames.OpenAi => OpenAi(row),
+            _ => ParsedRow.Reject(ReasonCodes.UnknownSchema,
+                $"row has fields [{string.Join(", ", row.EnumerateObject().Take(8).Select(p => p.Name))}], which match no known schema"),
+        };
+    }
+
+    private string Col(string field) => columnMapping!.TryGetValue(field, out var c) ? c : field;
+
+    private static string? Detect(JsonElement row)
+    {
+        if (row.TryGetProperty("input", out _) || row.TryGetProperty("preferred_output", out _) || row.TryGetProperty("non_preferred_output", out _))
+            return SchemaNames.OpenAi;
+        var hasChosen = row.TryGetProperty("chosen", out var chosen);
+        var hasRejected = row.TryGetProperty("rejected", out _);
+        if (row.TryGetProperty("prompt", out var prompt))
+            return prompt.ValueKind == JsonValueKind.Array ? SchemaNames.Conversational : SchemaNames.Standard;
+        if (hasChosen && chosen.ValueKind == JsonValueKind.Array) return SchemaNames.ImplicitPrompt;
+        if (hasChosen || hasRejected) return SchemaNames.Standard; // reported as missing prompt
+        return null;
+    }
+
+    private static ParsedRow Standard(JsonElement row, string promptField, string systemField, string chosenField, string rejectedField, string schema)
+    {
+        if (!Str(row, promptField, out var prompt, out var err) || !Str(row, chosenField, out var chosen, out err) || !Str(row, rejectedField, out var rejected, out err))
+            return err with { Schema = schema };
+        var messages = new List<ChatMessage>(2);
+        if (row.TryGetProperty(systemField, out var sys) && sys.ValueKind != JsonValueKind.Null)
+        {
+            if (sys.ValueKind != JsonValueKind.String)
+                return ParsedRow.Reject(ReasonCodes.WrongType, $"'{systemField}' must be a string, not {Kind(sys)}", schema);
+            var system = sys.GetString()!;
+            if (system.Length > 0) messages.Add(new ChatMessage("system", system));
+        }
+        messages.Add(new ChatMessage("user", prompt));
+        return Finish(new PreferencePair(messages, [new ChatMessage("assistant", chosen)], [new ChatMessage("assistant", rejected)]), schema);
+    }
+
+    private static ParsedRow Conversational(JsonElement row)
+    {
+        const string s = SchemaNames.Conversational;
+        if (!Messages(row, "prompt", out var prompt, out var err) || !Messages(row, "chosen", out var chosen, out err) || !Messages(row, "rejected", out var rejected, out err))
+            return err with { Schema = s };
+        return Finish(new PreferencePair(prompt, chosen, rejected), s);
+    }
+
+    private static ParsedRow Implicit(JsonElement row)
+    {
+        const string s = SchemaNames.ImplicitPrompt;
+        if (!Messages(row, "chosen", out var chosen, out var err) || !Messages(row, "rejected", out var rejected, out err))
+            return err with { Schema = s };
+        // The prompt is the longest common message prefix of the two conversations (TRL's extract_prompt).
+        var n = 0;
+        while (n < chosen.Count && n < rejected.Count && chosen[n] == rejected[n]) n++;
+        if (n == 0) return ParsedRow.Reject(ReasonCodes.InvalidRoleOrder, "chosen and rejected share no prompt messages", s);
+        return Finish(new PreferencePair(chosen.Take(n).ToList(), chosen.Skip(n).ToList(), rejected.Skip(n).ToList()), s);
+    }
+
+    private static ParsedRow OpenAi(JsonElement row)
+    {
+        const string s = SchemaNames.OpenAi;
+        if (!row.TryGetProperty("input", out var input)) return ParsedRow.Reject(ReasonCodes.MissingField, "missing field 'input'", s);
+        if (input.ValueKind != JsonValueKind.Object) return ParsedRow.Reject(ReasonCodes.WrongType, $"'input' must be an object, not {Kind(input)}", s);
+        if (!Messages(input, "messages", out var prompt, out var err, "input.messages") ||
+            !Messages(row, "preferred_output", out var chosen, out err) ||
+            !Messages(row, "non_preferred_output", out var rejected, out err))
+            return err with { Schema = s };
+        return Finish(new PreferencePair(prompt, chosen, rejected), s);
+    }
+
+    private static bool Str(JsonElement row, string field, out string value, out ParsedRow error)
+    {
+        value = "";
+        error = default;
+        if (!row.TryGetProperty(field, out var e) || e.ValueKind == JsonValueKind.Null)
+        {
+            error = ParsedRow.Reject(ReasonCodes.MissingField, $"missing field '{field}'");
+            return false;
+        }
+        if (e.ValueKind != JsonValueKind.String)
+        {
+            error = ParsedRow.Reject(ReasonCodes.WrongType, $"'{field}' must be a string, not {Kind(e)}");
+            return false;
+        }
+        value = e.GetString()!;
+        return true;
+    }
+
+    private static bool Messages(JsonElement row, string field, out List<ChatMessage> messages, out ParsedRow error, string? label = null)
+    {
+        label ??= field;
+        messages = [];
+        error = default;
+        if (!row.TryGetProperty(field, out var e) || e.ValueKind == JsonValueKind.Null)
+        {
+            error = ParsedRow.Reject(ReasonCodes.MissingField, $"missing field '{label}'");
+            return false;
+        }
+        if (e.ValueKind != JsonValueKind.Array)
+        {
+            error = ParsedRow.Reject(ReasonCodes.WrongType, $"'{label}' must be a list of messages, not {Kind(e)}");
+            return false;
+        }
+        var i = 0;
+        foreach (var m in e.EnumerateArray())
+        {
+            if (m.ValueKind != JsonValueKind.Object)
+            {
+                error = ParsedRow.Reject(ReasonCodes.WrongType, $"'{label}[{i}]' must be a message object, not {Kind(m)}");
+                return false;
+            }
+            if (!Str(m, "role", out var role, out error) || !Str(m, "content", out var content, out error))
+            {
+                error = error with { Message = $"'{label}[{i}]': {error.Message}" };
+                return false;
+            }
+            messages.Add(new ChatMessage(role, content));
+            i++;
+        }
+        if (messages.Count == 0)
+        {
+            error = ParsedRow.Reject(ReasonCodes.EmptyField, $"'{label}' has no messages");
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Checks shared by every schema: contents, roles, identical completions.</summary>
+    private static ParsedRow Finish(PreferencePair pair, string schema)
+    {
+        if ((Check(pair.Prompt, "prompt") ?? Check(pair.Chosen, "chosen") ?? Check(pair.Rejected, "rejected")) is { } bad)
+            return bad with { Schema = schema };
+        if (PromptOrder(pair.Prompt) is { } p) return ParsedRow.Reject(ReasonCodes.InvalidRoleOrder, p, schema);
+        if ((CompletionOrder(pair.Chosen, "chosen") ?? CompletionOrder(pair.Rejected, "rejected")) is { } c)
+            return ParsedRow.Reject(ReasonCodes.InvalidRoleOrder, c, schema);
+        if (Whitespace.SameText(pair.Chosen, pair.Rejected))
+            return ParsedRow.Reject(ReasonCodes.IdenticalPair, "chosen equals rejected after whitespace normalisation", schema);
+        return new ParsedRow(pair, schema, null, null);
+    }
+
+    private static ParsedRow? Check(IReadOnlyList<ChatMessage> messages, string field)
+    {
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var content = messages[i].Content;
+            if (string.IsNullOrWhiteSpace(content))
+                return ParsedRow.Reject(ReasonCodes.EmptyField, $"'{field}' message {i} has empty content");
+            foreach (var ch in content)
+                if (ch == '\0' || (char.IsControl(ch) && ch is not ('\t' or '\n' or '\r')))
+                    return ParsedRow.Reject(ReasonCodes.InvalidEncoding, $"'{field}' message {i} contains control character U+{(int)ch:X4}");
+        }
+        return null;
+    }
+
+    private static string? PromptOrder(IReadOnlyList<ChatMessage> prompt)
+    {
+        var start = prompt[0].Role == "system" ? 1 : 0;
+        if (start == prompt.Count) return "prompt has only a system message";
+        for (var i = start; i < prompt.Count; i++)
+        {
+            var expected = (i - start) % 2 == 0 ? "user" : "assistant";
+            if (prompt[i].Role != expected)
+                return $"prompt message {i} has role '{prompt[i].Role}', expected '{expected}' (optional system, then user and assistant alternating)";
+        }
+        if (prompt[^1].Role != "user") return "prompt must end with a user message";
+        return null;
+    }
+
+    private static string? CompletionOrder(IReadOnlyList<ChatMessage> completion, string field)
+    {
+        for (var i = 0; i < completion.Count; i++)
+        {
+            var expected = i % 2 == 0 ? "assistant" : "user";
+            if (completion[i].Role != expected)
+                return $"'{field}' message {i} has role '{completion[i].Role}', expected '{expected}'";
+        }
+        if (completion[^1].Role != "assistant") return $"'{field}' must end with an assistant message";
+        return null;
+    }
+
+    private static string Kind(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
+
+    private static string Shorten(string s) => s.Length <= 300 ? s : s[..300] + "...";
+}
