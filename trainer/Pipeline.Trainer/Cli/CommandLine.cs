@@ -9,6 +9,7 @@ public static class CommandLine
     {
         var root = new RootCommand("ORPO preference-data pipeline: validate, ingest, train, evaluate, serve.");
         // Verbs are registered here, one line each.
+        root.Subcommands.Add(WatchCommand.Create());
         var parse = root.Parse(args);
         return await parse.InvokeAsync();
     }
