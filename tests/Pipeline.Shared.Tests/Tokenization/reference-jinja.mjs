@@ -1,0 +1,13 @@
+// Reference chat-template renderer: Hugging Face's own Jinja (@huggingface/jinja), as apply_chat_template renders.
+// Usage: node reference-jinja.mjs < [{template, messages, add_generation_prompt, bos_token, eos_token}]  ->  ["..."]
+import { readFileSync } from 'node:fs';
+import { Template } from '@huggingface/jinja';
+
+const cases = JSON.parse(readFileSync(0, 'utf8'));
+const out = cases.map(c => new Template(c.template).render({
+  messages: c.messages,
+  add_generation_prompt: c.add_generation_prompt,
+  bos_token: c.bos_token ?? '',
+  eos_token: c.eos_token ?? '',
+}));
+process.stdout.write(JSON.stringify(out));

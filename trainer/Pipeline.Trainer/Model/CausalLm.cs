@@ -1,0 +1,55 @@
+// Llama-family causal language model (Hugging Face LlamaForCausalLM): decoder stack plus an lm_head, or the
+// embedding matrix reused when tie_word_embeddings is set. State-dict keys match Hugging Face one to one.
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pipeline.Trainer.Model;
+
+public sealed class CausalLm : nn.Module<Tensor, Tensor?, Tensor>
+{
+    private readonly LlamaModel model;
+    private readonly Linear? lm_head; // absent when tied: logits use model.embed_tokens.weight
+
+    public LlamaConfig Config { get; }
+
+    /// <summary>Random initialisation as Hugging Face's _init_weights: N(0, initializer_range), zero bias, unit norms.</summary>
+    public CausalLm(LlamaConfig config) : base(nameof(CausalLm))
+    {
+        config.Validate();
+        Config = config;
+        model = new LlamaModel(config);
+        if (!config.TieWordEmbeddings)
+            lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
+        RegisterComponents();
+        InitWeights(config.InitializerRange);
+    }
+
+    /// <summary>inputIds (B, T) int64; attentionMask (B, T) int64, 1 = token, 0 = padding, or null -> logits (B, T, V).</summary>
+    public override Tensor forward(Tensor inputIds, Tensor? attentionMask) => Forward(inputIds, attentionMask, null);
+
+    /// <summary>With a cache, inputIds are the new tokens only and attentionMask covers cached + new positions.</summary>
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask, KvCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        var h = model.Forward(inputIds, attentionMask, cache);                                // (B, T, C)
+        var logits = lm_head?.forward(h) ?? nn.functional.linear(h, model.EmbeddingWeight);  // (B, T, V)
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    private void InitWeights(double std)
+    {
+        using var noGrad = no_grad();
+        foreach (var (_, module) in named_modules())
+        {
+            if (module is Linear linear)
+            {
+                nn.init.normal_(linear.weight!, 0, std);
+                linear.bias?.zero_();
+            }
+            else if (module is Embedding embedding)
+            {
+                nn.init.normal_(embedding.weight!, 0, std);
+            }
+        }
+    }
+}
