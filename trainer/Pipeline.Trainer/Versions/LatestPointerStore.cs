@@ -3,6 +3,7 @@
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Pipeline.Shared.Storage;
 
 namespace Pipeline.Trainer.Versions;
 
@@ -13,7 +14,7 @@ public sealed record PromotionResult(GateDecision Decision, bool Moved);
 
 public sealed class LatestPointerStore(BlobContainerClient models)
 {
-    public static string BlobName(string target) => $"{target}/latest.json";
+    public static string BlobName(string target) => StorageLayout.ModelLatestBlob(target);
 
     public async Task<LatestSnapshot> ReadAsync(string target, CancellationToken ct)
     {

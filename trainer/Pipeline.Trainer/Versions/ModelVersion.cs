@@ -1,4 +1,5 @@
 // A model version of a target: the folder models/{target}/v{NNNN}/ and its number.
+using Pipeline.Shared.Storage;
 namespace Pipeline.Trainer.Versions;
 
 public sealed record ModelVersion(string Target, int Number)
@@ -7,7 +8,7 @@ public sealed record ModelVersion(string Target, int Number)
     public string Name => $"v{Number:D4}";
 
     /// <summary>Blob prefix inside the models container, ending with '/'.</summary>
-    public string Prefix => $"{Target}/{Name}/";
+    public string Prefix => StorageLayout.ModelVersionPrefix(Target, Number);
 
     public static bool TryParseName(string name, out int number)
     {
