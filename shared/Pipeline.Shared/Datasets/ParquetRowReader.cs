@@ -30,7 +30,7 @@ public sealed class ParquetRowReader(Stream seekable) : IRowReader, IAsyncDispos
         using var group = _reader.OpenRowGroupReader(_group++);
         var rows = checked((int)group.RowCount);
         // Only flat string columns can hold prompt/chosen/rejected text; other columns are left out of the row.
-        var fields = _reader.Schema.GetDataFields().Where(f => f.ClrType == typeof(string) && !f.IsArray).ToList();
+        var fields = _reader.Schema.GetDataFields().Where(f => (f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>)) && !f.IsArray).ToList();
         var columns = new List<(string Name, string?[] Values)>();
         foreach (var field in fields)
         {

@@ -1,0 +1,198 @@
+// The pipeline in Azure, for `azd up`: storage, Service Bus, the ingest Functions app, a GPU Container Apps job for
+// the trainer, monitoring and role assignments. No account keys or connection strings: every hop is Entra ID.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(40)
+@description('azd environment name; names the resource group and tags every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Region of every resource. Pick one with GPU quota for the chosen profile (see infra/README.md).')
+param location string
+
+@description('GPU workload profile for the trainer: serverless Consumption-GPU-NC24-A100 / Consumption-GPU-NC8as-T4, or dedicated NC24-A100 / NC48-A100 / NC96-A100.')
+@allowed([
+  'Consumption-GPU-NC24-A100'
+  'Consumption-GPU-NC8as-T4'
+  'NC24-A100'
+  'NC48-A100'
+  'NC96-A100'
+])
+param gpuProfileType string = 'Consumption-GPU-NC24-A100'
+
+@description('Service Bus queue the ingest function publishes training requests to.')
+param queueName string = 'training-requests'
+
+@description('Deploy the ingest Functions app (false: only the trainer side, fed by `pipeline` from a workstation).')
+param deployFunctions bool = true
+
+@description('Create the Event Grid subscription to the ingest function; true only once the function code is deployed (azure.yaml does this).')
+param deployBlobSubscription bool = false
+
+@description('Name of the blob-triggered ingest function.')
+param ingestFunctionName string = 'IngestBlob'
+
+@description('Trainer image; the postprovision hook builds it into the registry and sets TRAINER_IMAGE.')
+param trainerImage string = 'mcr.microsoft.com/k8se/quickstart-jobs:latest'
+
+@description('CPU cores and memory of one trainer replica; must fit the GPU profile.')
+param trainerCpu int = 24
+param trainerMemory string = '220Gi'
+
+@description('Longest one training run may take (seconds). Default 12 hours.')
+param replicaTimeoutSeconds int = 43200
+
+@description('Most training runs at once; each needs one GPU of quota.')
+param maxConcurrentRuns int = 2
+
+@description('Days old checkpoints are kept under runs/.')
+param checkpointRetentionDays int = 14
+
+var token = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var prefix = 'orpo-${token}'
+var deploymentContainer = 'app-package'
+// Names are fixed at compile time so What-If can predict every resource and role assignment.
+var names = {
+  storage: 'st${token}'
+  serviceBus: 'sb-${token}'
+  registry: 'cr${token}'
+  functionApp: 'func-${token}'
+  workspace: '${prefix}-logs'
+  appInsights: '${prefix}-appi'
+  functionsIdentity: '${prefix}-id-functions'
+  trainerIdentity: '${prefix}-id-trainer'
+  scalerIdentity: '${prefix}-id-scaler'
+}
+
+resource group 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identities 'modules/identities.bicep' = {
+  scope: group
+  params: {
+    location: location
+    tags: tags
+    functionsName: names.functionsIdentity
+    trainerName: names.trainerIdentity
+    scalerName: names.scalerIdentity
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  scope: group
+  params: { location: location, tags: tags, workspaceName: names.workspace, appInsightsName: names.appInsights }
+}
+
+module storage 'modules/storage.bicep' = {
+  scope: group
+  params: {
+    location: location
+    tags: tags
+    name: names.storage
+    checkpointRetentionDays: checkpointRetentionDays
+    extraContainers: deployFunctions ? [ deploymentContainer ] : []
+  }
+}
+
+module serviceBus 'modules/servicebus.bicep' = {
+  scope: group
+  params: { location: location, tags: tags, name: names.serviceBus, queueName: queueName }
+}
+
+module registry 'modules/registry.bicep' = {
+  scope: group
+  params: { location: location, tags: tags, name: names.registry }
+}
+
+module roles 'modules/roles.bicep' = {
+  scope: group
+  dependsOn: [ identities, storage, serviceBus, registry, monitoring ]
+  params: {
+    storageAccountName: names.storage
+    serviceBusNamespaceName: names.serviceBus
+    queueName: queueName
+    registryName: names.registry
+    appInsightsName: names.appInsights
+    functionsIdentityName: names.functionsIdentity
+    trainerIdentityName: names.trainerIdentity
+    scalerIdentityName: names.scalerIdentity
+    deployFunctions: deployFunctions
+  }
+}
+
+module functions 'modules/functions.bicep' = if (deployFunctions) {
+  scope: group
+  dependsOn: [ roles ]
+  params: {
+    location: location
+    tags: tags
+    name: names.functionApp
+    identityId: identities.outputs.functionsId
+    identityClientId: identities.outputs.functionsClientId
+    storageAccountName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
+    tableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainer: deploymentContainer
+    serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    queueName: serviceBus.outputs.queueName
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+  }
+}
+
+module blobEvents 'modules/eventgrid.bicep' = if (deployFunctions && deployBlobSubscription) {
+  scope: group
+  dependsOn: [ functions ]
+  params: {
+    location: location
+    tags: tags
+    storageAccountName: names.storage
+    functionAppName: names.functionApp
+    ingestFunctionName: ingestFunctionName
+  }
+}
+
+module containerApps 'modules/containerapps.bicep' = {
+  scope: group
+  dependsOn: [ roles ]
+  params: {
+    location: location
+    tags: tags
+    namePrefix: prefix
+    logAnalyticsWorkspaceName: names.workspace
+    gpuProfileType: gpuProfileType
+    gpuMaximumNodes: maxConcurrentRuns
+    trainerImage: trainerImage
+    trainerIdentityId: identities.outputs.trainerId
+    trainerClientId: identities.outputs.trainerClientId
+    scalerIdentityId: identities.outputs.scalerId
+    registryLoginServer: registry.outputs.loginServer
+    serviceBusNamespaceName: serviceBus.outputs.namespaceName
+    serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    queueName: serviceBus.outputs.queueName
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    trainerCpu: trainerCpu
+    trainerMemory: trainerMemory
+    replicaTimeoutSeconds: replicaTimeoutSeconds
+    maxExecutions: maxConcurrentRuns
+  }
+}
+
+// Read by azd (and its hooks) as environment values.
+output AZURE_LOCATION string = location
+output AZURE_RESOURCE_GROUP string = group.name
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+output SERVICEBUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
+output SERVICEBUS_QUEUE string = serviceBus.outputs.queueName
+output AZURE_CONTAINER_REGISTRY_NAME string = registry.outputs.name
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = registry.outputs.loginServer
+output TRAINER_JOB_NAME string = containerApps.outputs.jobName
+output FUNCTION_APP_NAME string = deployFunctions ? functions!.outputs.name : ''

@@ -1,0 +1,102 @@
+// The pipeline's storage account: the container layout of DESIGN.md, Entra-only access (no shared keys), no public
+// blobs, TLS 1.2, versioning and soft delete so nothing is lost, and a lifecycle rule for old checkpoints.
+param location string
+param tags object
+
+@minLength(3)
+@maxLength(24)
+param name string
+
+@description('Days after which checkpoint blobs under runs/ (index tag kind=checkpoint) are deleted.')
+@minValue(1)
+param checkpointRetentionDays int
+
+@description('Days deleted blobs and containers can be restored.')
+@minValue(1)
+param softDeleteDays int = 14
+
+@description('Extra containers, e.g. the Functions deployment package container.')
+param extraContainers string[] = []
+
+var pipelineContainers = [
+  'incoming'
+  'datasets'
+  'quarantine'
+  'runs'
+  'models'
+  'config'
+  'base-models'
+]
+
+resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: 'Standard_ZRS' }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+}
+
+resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    isVersioningEnabled: true
+    deleteRetentionPolicy: { enabled: true, days: softDeleteDays }
+    containerDeleteRetentionPolicy: { enabled: true, days: softDeleteDays }
+  }
+}
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
+  for container in concat(pipelineContainers, extraContainers): {
+    parent: blobs
+    name: container
+    properties: { publicAccess: 'None' }
+  }
+]
+
+// Checkpoints are large and only needed to resume: the trainer tags them kind=checkpoint, so status, metrics and
+// reports under runs/ are kept. Old versions of any blob (e.g. models/*/latest.json) go after the same period.
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'delete-old-checkpoints'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [ 'blockBlob' ]
+              prefixMatch: [ 'runs/' ]
+              blobIndexMatch: [ { name: 'kind', op: '==', value: 'checkpoint' } ]
+            }
+            actions: {
+              baseBlob: { delete: { daysAfterModificationGreaterThan: checkpointRetentionDays } }
+            }
+          }
+        }
+      ]
+    }
+  }
+}
+
+output name string = account.name
+output id string = account.id
+output blobEndpoint string = account.properties.primaryEndpoints.blob
+output queueEndpoint string = account.properties.primaryEndpoints.queue
+output tableEndpoint string = account.properties.primaryEndpoints.table

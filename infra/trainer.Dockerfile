@@ -1,0 +1,53 @@
+# syntax=docker/dockerfile:1
+# The trainer image: built with the CUDA build of LibTorch (-p:TorchDevice=cuda), run on an NVIDIA CUDA runtime base
+# with the .NET runtime, as a non-root user, `pipeline worker` as the entry point. Build context: the repository root.
+
+ARG DOTNET_VERSION=10.0
+ARG CUDA_IMAGE=nvidia/cuda:12.8.1-runtime-ubuntu24.04
+
+# ---- build: restore first (cached while only sources change), then publish framework-dependent for linux-x64.
+FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
+WORKDIR /src
+COPY global.json Directory.Build.props Directory.Packages.props ./
+COPY shared/Pipeline.Shared/Pipeline.Shared.csproj shared/Pipeline.Shared/
+COPY trainer/Pipeline.Trainer/Pipeline.Trainer.csproj trainer/Pipeline.Trainer/
+RUN dotnet restore trainer/Pipeline.Trainer/Pipeline.Trainer.csproj -r linux-x64 -p:TorchDevice=cuda
+COPY shared/Pipeline.Shared/ shared/Pipeline.Shared/
+COPY trainer/Pipeline.Trainer/ trainer/Pipeline.Trainer/
+RUN dotnet publish trainer/Pipeline.Trainer/Pipeline.Trainer.csproj -c Release -r linux-x64 --self-contained false \
+        --no-restore -p:TorchDevice=cuda -o /app
+
+# ---- .NET runtime, taken from Microsoft's image of the same major version.
+FROM mcr.microsoft.com/dotnet/runtime:${DOTNET_VERSION} AS dotnet
+
+# ---- runtime: CUDA user-space libraries + .NET runtime + the published trainer.
+FROM ${CUDA_IMAGE} AS runtime
+# libgomp1: LibTorch's OpenMP runtime; ca-certificates: TLS to Storage, Service Bus and Entra ID.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates libgomp1 \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=dotnet /usr/share/dotnet /usr/share/dotnet
+RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet \
+    && useradd --uid 10001 --create-home --shell /usr/sbin/nologin trainer \
+    && mkdir -p /work /tmp/pipeline && chown trainer:trainer /work /tmp/pipeline
+ENV DOTNET_ROOT=/usr/share/dotnet \
+    DOTNET_CLI_TELEMETRY_OPTOUT=1 \
+    DOTNET_gcServer=0 \
+    NVIDIA_VISIBLE_DEVICES=all \
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility \
+    PIPELINE_HEARTBEAT_FILE=/tmp/pipeline/heartbeat \
+    Worker__Device=cuda \
+    Worker__WorkDirectory=/work
+COPY --from=build /app /app
+WORKDIR /work
+USER trainer
+
+# The worker touches PIPELINE_HEARTBEAT_FILE at least once a minute while it polls or trains; stale for 5 minutes
+# means it is stuck.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=180s --retries=3 \
+    CMD test -f "$PIPELINE_HEARTBEAT_FILE" && test $(( $(date +%s) - $(stat -c %Y "$PIPELINE_HEARTBEAT_FILE") )) -lt 300
+
+# SIGTERM (docker stop, Container Apps scale-in or replica timeout) reaches the .NET host as PID 1: the worker stops
+# after writing a checkpoint and abandons its message so the run resumes elsewhere.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/app/pipeline", "worker"]
