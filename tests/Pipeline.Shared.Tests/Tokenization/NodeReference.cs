@@ -7,6 +7,9 @@ namespace Pipeline.Shared.Tests.Tokenization;
 
 public sealed record ReferenceEncoding(int[][] Ids, string[] Decoded);
 
+/// <summary>What Jinja rendered, or the message of the exception the template raised.</summary>
+public sealed record ReferenceRender(string? Text, string? Error);
+
 public static class NodeReference
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -17,8 +20,9 @@ public static class NodeReference
     public static ReferenceEncoding Encode(string tokenizerJson, IReadOnlyList<string> texts) =>
         JsonSerializer.Deserialize<ReferenceEncoding>(Run("reference-tokenizers.mjs", JsonSerializer.Serialize(texts), tokenizerJson), Json)!;
 
-    public static string[] Render(IReadOnlyList<object> cases) =>
-        JsonSerializer.Deserialize<string[]>(Run("reference-jinja.mjs", JsonSerializer.Serialize(cases)))!;
+    /// <summary>Each case is {template, messages, add_generation_prompt, bos_token, eos_token}.</summary>
+    public static ReferenceRender[] Render(IReadOnlyList<object> cases) =>
+        JsonSerializer.Deserialize<ReferenceRender[]>(Run("reference-jinja.mjs", JsonSerializer.Serialize(cases)), Json)!;
 
     private static string Run(string script, string stdin, params string[] args)
     {

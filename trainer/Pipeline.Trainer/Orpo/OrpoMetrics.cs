@@ -30,11 +30,11 @@ public sealed class OrpoMetrics(double beta)
     public double Loss => NllLoss - beta * _ratio.Average();
 
     /// <summary>TRL names (`rewards/chosen`, ...), with <paramref name="prefix"/> ("eval_") prepended.</summary>
-    public IReadOnlyDictionary<string, double> ToDictionary(string prefix = "")
+    public IReadOnlyDictionary<string, double> ToDictionary(string prefix = "", bool includeLogits = true)
     {
         if (Pairs == 0) throw new InvalidOperationException("No pairs were evaluated.");
         var correct = _chosen.Zip(_rejected).Count(p => beta * p.First > beta * p.Second);
-        return new Dictionary<string, double>
+        var metrics = new Dictionary<string, double>
         {
             [prefix + "loss"] = Loss,
             [prefix + "rewards/chosen"] = beta * _chosen.Average(),
@@ -44,11 +44,15 @@ public sealed class OrpoMetrics(double beta)
             [prefix + "rewards/margins"] = _chosen.Zip(_rejected).Average(p => beta * p.First - beta * p.Second),
             [prefix + "logps/chosen"] = _chosen.Average(),
             [prefix + "logps/rejected"] = _rejected.Average(),
-            [prefix + "logits/chosen"] = _chosenLogits / _logitsCount,
-            [prefix + "logits/rejected"] = _rejectedLogits / _logitsCount,
             [prefix + "nll_loss"] = NllLoss,
             [prefix + "log_odds_ratio"] = _ratio.Average(),
             [prefix + "log_odds_chosen"] = _logOdds.Average(),
         };
+        if (includeLogits)
+        {
+            metrics[prefix + "logits/chosen"] = _chosenLogits / _logitsCount;
+            metrics[prefix + "logits/rejected"] = _rejectedLogits / _logitsCount;
+        }
+        return metrics;
     }
 }
