@@ -9,6 +9,8 @@ public static class CommandLine
     {
         var root = new RootCommand("ORPO preference-data pipeline: validate, ingest, train, evaluate, serve.");
         // Verbs are registered here, one line each.
+        root.Subcommands.Add(ValidateCommand.Create());
+        root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(WatchCommand.Create());
         var parse = root.Parse(args);
         return await parse.InvokeAsync();
