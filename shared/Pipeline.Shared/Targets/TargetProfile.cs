@@ -40,6 +40,9 @@ public sealed record TargetProfile
     /// <summary>Longest single line or row in bytes; longer ones are rejected as too_long without being buffered.</summary>
     [JsonPropertyName("max_line_bytes")] public int MaxLineBytes { get; init; } = 16 << 20;
 
+    /// <summary>What the trainer needs: base model, ORPO hyper-parameters, gate, strategy (see TrainingProfile).</summary>
+    [JsonPropertyName("training")] public TrainingProfile Training { get; init; } = new();
+
     public static TargetProfile Default { get; } = new();
 
     private static readonly JsonSerializerOptions Json = new()
@@ -87,6 +90,7 @@ public sealed record TargetProfile
         if (MaxRejectedShare is < 0 or > 1 || double.IsNaN(MaxRejectedShare)) p.Add("max_rejected_share must be between 0 and 1");
         if (MaxFileBytes <= 0) p.Add("max_file_bytes must be positive");
         if (MaxLineBytes < 1024) p.Add("max_line_bytes must be at least 1024");
+        p.AddRange(Training.Problems());
         return p;
     }
 }

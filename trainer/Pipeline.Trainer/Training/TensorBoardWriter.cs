@@ -7,6 +7,7 @@ namespace Pipeline.Trainer.Training;
 
 public sealed class TensorBoardWriter : IDisposable
 {
+    private static int _opened;
     private readonly FileStream _file;
 
     public string Path { get; }
@@ -15,7 +16,7 @@ public sealed class TensorBoardWriter : IDisposable
     {
         Directory.CreateDirectory(directory);
         var stamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        Path = System.IO.Path.Combine(directory, $"events.out.tfevents.{stamp}.{Environment.MachineName}.{Environment.ProcessId}");
+        Path = System.IO.Path.Combine(directory, $"events.out.tfevents.{stamp}.{Environment.MachineName}.{Environment.ProcessId}.{Interlocked.Increment(ref _opened)}");
         _file = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         var header = new List<byte>();
         Double(header, 1, Now());

@@ -1,0 +1,75 @@
+// The training section of a target profile (`"training": {...}` in config/targets/{target}.json): base model, ORPO
+// hyper-parameters under TRL's names, full or LoRA, the evaluation gate, and how new data continues training.
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Pipeline.Shared.Targets;
+
+public sealed record TrainingProfile
+{
+    /// <summary>"base-models/{folder}" (a Hugging Face folder in the base-models container) or a local folder path.</summary>
+    [JsonPropertyName("base_model")] public string? BaseModel { get; init; }
+
+    /// <summary>ORPO hyper-parameters with TRL ORPOConfig names (beta, learning_rate, ...); the trainer's OrpoConfig
+    /// validates them and rejects unknown keys when a run starts.</summary>
+    [JsonPropertyName("orpo")] public JsonObject? Orpo { get; init; }
+
+    /// <summary>"full" fine-tuning or a "lora" adapter.</summary>
+    [JsonPropertyName("method")] public string Method { get; init; } = TrainingMethods.Full;
+
+    /// <summary>LoRA settings with PEFT names (r, lora_alpha, lora_dropout, target_modules); used when method is lora.</summary>
+    [JsonPropertyName("lora")] public JsonObject? Lora { get; init; }
+
+    /// <summary>from_latest: continue from the current latest version on the new data; from_base: the base model on all data.</summary>
+    [JsonPropertyName("strategy")] public string Strategy { get; init; } = TrainingStrategies.FromLatest;
+
+    /// <summary>Files landing within this many seconds of each other are trained in one run.</summary>
+    [JsonPropertyName("debounce_seconds")] public double DebounceSeconds { get; init; }
+
+    [JsonPropertyName("gate")] public GateProfile Gate { get; init; } = new();
+
+    /// <summary>Held-out prompts whose generations before and after training go into the report.</summary>
+    [JsonPropertyName("sample_prompts")] public int SamplePrompts { get; init; } = 3;
+
+    /// <summary>Longest sample generation, in tokens.</summary>
+    [JsonPropertyName("sample_max_new_tokens")] public int SampleMaxNewTokens { get; init; } = 48;
+
+    public IReadOnlyList<string> Problems()
+    {
+        var p = new List<string>();
+        if (BaseModel is { } b && string.IsNullOrWhiteSpace(b)) p.Add("training.base_model is empty");
+        if (Method is not (TrainingMethods.Full or TrainingMethods.Lora))
+            p.Add($"training.method '{Method}' must be '{TrainingMethods.Full}' or '{TrainingMethods.Lora}'");
+        if (Strategy is not (TrainingStrategies.FromLatest or TrainingStrategies.FromBase))
+            p.Add($"training.strategy '{Strategy}' must be '{TrainingStrategies.FromLatest}' or '{TrainingStrategies.FromBase}'");
+        if (!(DebounceSeconds >= 0) || double.IsInfinity(DebounceSeconds)) p.Add("training.debounce_seconds must be >= 0");
+        if (SamplePrompts is < 0 or > 50) p.Add("training.sample_prompts must be between 0 and 50");
+        if (SampleMaxNewTokens is < 1 or > 4096) p.Add("training.sample_max_new_tokens must be between 1 and 4096");
+        if (!(Gate.MaxRewardAccuracyDrop is >= 0 and <= 1)) p.Add("training.gate.max_reward_accuracy_drop must be between 0 and 1");
+        if (!(Gate.MaxEvalLossIncrease >= 0) || double.IsInfinity(Gate.MaxEvalLossIncrease))
+            p.Add("training.gate.max_eval_loss_increase must be a finite number >= 0");
+        return p;
+    }
+}
+
+/// <summary>How much worse than the current latest a new version may be and still become latest.</summary>
+public sealed record GateProfile
+{
+    /// <summary>Allowed drop of eval_rewards/accuracies (absolute, 0..1).</summary>
+    [JsonPropertyName("max_reward_accuracy_drop")] public double MaxRewardAccuracyDrop { get; init; } = 0.02;
+
+    /// <summary>Allowed rise of eval_loss (absolute, nats).</summary>
+    [JsonPropertyName("max_eval_loss_increase")] public double MaxEvalLossIncrease { get; init; } = 0.05;
+}
+
+public static class TrainingMethods
+{
+    public const string Full = "full";
+    public const string Lora = "lora";
+}
+
+public static class TrainingStrategies
+{
+    public const string FromLatest = "from_latest";
+    public const string FromBase = "from_base";
+}
