@@ -32,19 +32,23 @@ public sealed class LatestPointerStore(BlobContainerClient models)
 
     /// <summary>Applies the gate against the current latest and moves the pointer when it passes. When another worker
     /// moves the pointer between read and write (412/409), the gate is applied again against the new latest.</summary>
+    public Task<PromotionResult> PromoteAsync(
+        ModelVersion candidate, string runId, IReadOnlyDictionary<string, double> metrics,
+        GateTolerances tolerances, CancellationToken ct) =>
+        PromoteAsync(candidate, runId, metrics, latest => GateDecision.Evaluate(metrics, latest, tolerances), ct);
+
+    /// <param name="decide">The gate for a given current latest (the worker compares on its own held-out split when it
+    /// evaluated that version, else on the metrics latest.json carries).</param>
     public async Task<PromotionResult> PromoteAsync(
         ModelVersion candidate, string runId, IReadOnlyDictionary<string, double> metrics,
-        GateTolerances tolerances, CancellationToken ct)
+        Func<LatestPointer?, GateDecision> decide, CancellationToken ct)
     {
         while (true)
         {
             var current = await ReadAsync(candidate.Target, ct);
             if (current.Pointer?.Version == candidate.Name)
-                return new PromotionResult(GateDecision.Evaluate(metrics, null, tolerances) with
-                {
-                    Reason = "already latest (a repeat of this run promoted it)",
-                }, true);
-            var decision = GateDecision.Evaluate(metrics, current.Pointer, tolerances);
+                return new PromotionResult(decide(null) with { Reason = "already latest (a repeat of this run promoted it)" }, true);
+            var decision = decide(current.Pointer);
             if (!decision.Passed) return new PromotionResult(decision, false);
             if (current.Pointer is not null && ModelVersion.TryParseName(current.Pointer.Version, out var n) && n > candidate.Number)
                 return new PromotionResult(decision with

@@ -75,6 +75,18 @@ public sealed class ModelVersionStore(BlobContainerClient models)
         return files;
     }
 
+    /// <summary>Uploads the given files (overwriting: a retried run rewrites the same bytes) and returns them with their SHA-256.</summary>
+    public async Task<IReadOnlyList<ManifestFile>> UploadFilesAsync(ModelVersion version, IEnumerable<VersionFile> files, CancellationToken ct)
+    {
+        var written = new List<ManifestFile>();
+        foreach (var file in files.OrderBy(f => f.Name, StringComparer.Ordinal))
+        {
+            await models.GetBlobClient(version.Prefix + file.Name).UploadAsync(file.LocalPath, overwrite: true, ct);
+            written.Add(new ManifestFile(file.Name, new FileInfo(file.LocalPath).Length, await FileHash.Sha256Async(file.LocalPath, ct)));
+        }
+        return written;
+    }
+
     public async Task UploadBlobAsync(ModelVersion version, string name, BinaryData content, CancellationToken ct) =>
         await models.GetBlobClient(version.Prefix + name).UploadAsync(content, overwrite: true, ct);
 
@@ -109,3 +121,6 @@ public sealed class ModelVersionStore(BlobContainerClient models)
         }
     }
 }
+
+/// <summary>A local file and the name it takes inside a version folder.</summary>
+public sealed record VersionFile(string LocalPath, string Name);

@@ -30,13 +30,16 @@ public sealed class BaseModelCache(BlobServiceClient blobs, string cacheDirector
     }
 
     /// <summary>Brings the blob folder <paramref name="prefix"/> of <paramref name="container"/> into the cache.</summary>
-    public async Task<ResolvedModel> FromBlobFolderAsync(BlobContainerClient container, string prefix, string source, CancellationToken ct)
+    /// <param name="include">Which files (by name relative to the prefix) belong to the model; all when null.</param>
+    public async Task<ResolvedModel> FromBlobFolderAsync(
+        BlobContainerClient container, string prefix, string source, CancellationToken ct, Func<string, bool>? include = null)
     {
         var items = new List<BlobItem>();
         await retry.ExecuteAsync(async t =>
         {
             items.Clear();
-            await foreach (var item in container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, t)) items.Add(item);
+            await foreach (var item in container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, t))
+                if (include?.Invoke(item.Name[prefix.Length..]) ?? true) items.Add(item);
         }, ct);
         if (items.Count == 0) throw new RunInputException($"model folder {container.Name}/{prefix} is empty or does not exist");
 

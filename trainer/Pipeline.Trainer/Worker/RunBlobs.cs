@@ -11,6 +11,9 @@ public static class RunBlobs
     /// <summary>Metrics of the starting model on the held-out split, kept so a resumed run does not evaluate it again.</summary>
     public static string MetricsBefore(string target, string runId) => StorageLayout.RunPrefix(target, runId) + "eval_before.json";
 
+    /// <summary>The training log (metrics.jsonl) as of the newest uploaded checkpoint.</summary>
+    public static string Metrics(string target, string runId) => StorageLayout.RunPrefix(target, runId) + "metrics.jsonl";
+
     public static string CheckpointsPrefix(string target, string runId) => StorageLayout.RunPrefix(target, runId) + "checkpoints/";
 
     /// <summary>runs/{target}/{runId}/checkpoints/step-NNNNNN/</summary>

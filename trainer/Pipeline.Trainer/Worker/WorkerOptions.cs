@@ -31,6 +31,9 @@ public sealed record WorkerOptions
     /// <summary>Stop the process after this long without a message (a scaled job can end); null runs until stopped.</summary>
     public TimeSpan? IdleStopAfter { get; init; }
 
+    /// <summary>How long a stop (SIGTERM) may take: checkpoint, upload, release the lease, return the message.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(90);
+
     /// <summary>"cpu", "cuda" or "cuda:N"; "auto" picks CUDA when present.</summary>
     public string Device { get; init; } = "auto";
 
@@ -45,6 +48,7 @@ public sealed record WorkerOptions
         if (StatusInterval <= TimeSpan.Zero) p.Add("Worker:StatusInterval must be positive");
         if (CheckpointPollInterval <= TimeSpan.Zero) p.Add("Worker:CheckpointPollInterval must be positive");
         if (ReceiveWait <= TimeSpan.Zero) p.Add("Worker:ReceiveWait must be positive");
+        if (ShutdownTimeout <= TimeSpan.Zero) p.Add("Worker:ShutdownTimeout must be positive");
         if (IdleStopAfter is { } idle && idle <= TimeSpan.Zero) p.Add("Worker:IdleStopAfter must be positive when set");
         if (Device is not ("auto" or "cpu") && !Device.StartsWith("cuda", StringComparison.Ordinal))
             p.Add($"Worker:Device '{Device}' must be auto, cpu, cuda or cuda:N");

@@ -1,0 +1,53 @@
+// What a run asks of the ORPO engine, in one place: train (OrpoTrainer), evaluate a model on the held-out split
+// (OrpoEvaluator), and greedy sample completions for the report (TokenGenerator). Heavy work runs off the caller's thread.
+using Pipeline.Shared.Tokenization;
+using Pipeline.Trainer.Checkpoints;
+using Pipeline.Trainer.Evaluation;
+using Pipeline.Trainer.Generation;
+using Pipeline.Trainer.Training;
+
+namespace Pipeline.Trainer.Worker;
+
+public sealed class OrpoRunEngine(string device)
+{
+    public string Device { get; } = TorchRuntime.ChooseDevice(device).ToString();
+
+    public Task<TrainResult> TrainAsync(TrainJob job, IProgress<TrainProgress> progress, CancellationToken ct) =>
+        OrpoTrainer.RunAsync(job with { Device = Device }, progress, ct);
+
+    /// <summary>eval_* metrics of the model in <paramref name="modelDir"/> over the whole held-out file.</summary>
+    public Task<EvalMetrics> EvaluateAsync(string modelDir, string evalFile, OrpoConfig config, CancellationToken ct) =>
+        Task.Run(() => OrpoEvaluator.EvaluateFile(
+            modelDir, evalFile, config.Beta, config.MaxLength, config.PerDeviceEvalBatchSize, config.Overlong, Device), ct);
+
+    /// <summary>Prompts of the first <paramref name="count"/> held-out pairs, as the model sees them.</summary>
+    public static IReadOnlyList<string> SamplePrompts(string evalFile, int count) =>
+        count == 0 ? [] : [.. PreferenceData.Load(evalFile).Take(count).Select(r => r.Prompt)];
+
+    /// <summary>Greedy completions (up to EOS or <paramref name="maxNewTokens"/>) of each prompt by one model.</summary>
+    public Task<IReadOnlyList<string>> CompleteAsync(string modelDir, IReadOnlyList<string> prompts, int maxNewTokens, CancellationToken ct) =>
+        Task.Run<IReadOnlyList<string>>(() =>
+        {
+            if (prompts.Count == 0) return [];
+            var tokenizer = HfTokenizer.Load(modelDir);
+            using var model = HfModelFolder.Load(modelDir, TorchSharp.torch.device(Device));
+            model.eval();
+            var options = new GenerationOptions
+            {
+                MaxNewTokens = maxNewTokens,
+                StopTokenIds = tokenizer.EosTokenId is int eos ? [eos] : [],
+            };
+            var completions = new List<string>();
+            foreach (var prompt in prompts)
+            {
+                ct.ThrowIfCancellationRequested();
+                var ids = new List<long>();
+                if (tokenizer.AddBosToken && tokenizer.BosTokenId is int bos) ids.Add(bos);
+                ids.AddRange(tokenizer.Encode(prompt).Select(i => (long)i));
+                var generated = TokenGenerator.Generate(model, ids, options).TokenIds
+                    .Where(t => t != tokenizer.EosTokenId).Select(t => (int)t);
+                completions.Add(tokenizer.Decode(generated));
+            }
+            return completions;
+        }, ct);
+}
