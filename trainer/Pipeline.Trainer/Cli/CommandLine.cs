@@ -13,6 +13,8 @@ public static class CommandLine
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(WatchCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
+        root.Subcommands.Add(InitModelCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
         var parse = root.Parse(args);
         return await parse.InvokeAsync();
     }
