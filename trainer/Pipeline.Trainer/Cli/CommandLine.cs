@@ -15,6 +15,8 @@ public static class CommandLine
         root.Subcommands.Add(WorkerCommand.Create());
         root.Subcommands.Add(InitModelCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         var parse = root.Parse(args);
         return await parse.InvokeAsync();
     }
