@@ -29,6 +29,10 @@ public sealed class HfTokenizer : ITextTokenizer
         VocabularySize = model.IdBytes.Length;
     }
 
+    internal static HfTokenizer LoadWithMergeEngine(string dir) =>
+        new(TokenizerJsonReader.Read(Path.Combine(dir, "tokenizer.json"), allowTiktoken: false),
+            TokenizerConfig.Read(Path.Combine(dir, "tokenizer_config.json")));
+
     /// <summary>Loads <paramref name="dir"/>; every failure is a <see cref="TokenizerFormatException"/> naming the file.</summary>
     public static HfTokenizer Load(string dir)
     {

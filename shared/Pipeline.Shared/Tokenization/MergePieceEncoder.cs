@@ -20,15 +20,8 @@ internal sealed class MergePieceEncoder(
             EncodePiece(text, ids);
             return;
         }
-        // `Isolated` split: matches and the gaps between them are both pieces.
-        var at = 0;
-        foreach (var m in split.EnumerateMatches(text))
-        {
-            if (m.Index > at) EncodePiece(text[at..m.Index], ids);
-            EncodePiece(text.Substring(m.Index, m.Length), ids);
-            at = m.Index + m.Length;
-        }
-        if (at < text.Length) EncodePiece(text[at..], ids);
+        foreach (var piece in SupplementarySafeSplit.Pieces(split, text))
+            EncodePiece(piece, ids);
     }
 
     private void EncodePiece(string piece, List<int> ids) =>

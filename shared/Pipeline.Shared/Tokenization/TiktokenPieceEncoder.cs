@@ -9,11 +9,13 @@ namespace Pipeline.Shared.Tokenization;
 internal sealed class TiktokenPieceEncoder : IPieceEncoder
 {
     private readonly TiktokenTokenizer tiktoken;
+    private readonly Regex split;
     private readonly bool nfc;
 
-    private TiktokenPieceEncoder(TiktokenTokenizer tiktoken, bool nfc)
+    private TiktokenPieceEncoder(TiktokenTokenizer tiktoken, Regex split, bool nfc)
     {
         this.tiktoken = tiktoken;
+        this.split = split;
         this.nfc = nfc;
     }
 
@@ -26,14 +28,30 @@ internal sealed class TiktokenPieceEncoder : IPieceEncoder
             text.Append(Convert.ToBase64String(bytes)).Append(' ').Append(rank).Append('\n');
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(text.ToString()));
         var tokenizer = TiktokenTokenizer.Create(stream, new RegexPreTokenizer(split, null), normalizer: null);
-        return new TiktokenPieceEncoder(tokenizer, nfc);
+        return new TiktokenPieceEncoder(tokenizer, split, nfc);
     }
 
-    public void Encode(string text, List<int> ids) =>
-        ids.AddRange(tiktoken.EncodeToIds(Normalize(text), considerPreTokenization: true, considerNormalization: false));
+    // Text with surrogates is split by SupplementarySafeSplit; everything else by tiktoken's own (faster) regex pass.
+    public void Encode(string text, List<int> ids)
+    {
+        text = Normalize(text);
+        if (!SupplementarySafeSplit.NeedsMapping(text))
+        {
+            ids.AddRange(tiktoken.EncodeToIds(text, considerPreTokenization: true, considerNormalization: false));
+            return;
+        }
+        foreach (var piece in SupplementarySafeSplit.Pieces(split, text))
+            ids.AddRange(tiktoken.EncodeToIds(piece, considerPreTokenization: false, considerNormalization: false));
+    }
 
-    public int Count(string text) =>
-        tiktoken.CountTokens(Normalize(text), considerPreTokenization: true, considerNormalization: false);
+    public int Count(string text)
+    {
+        text = Normalize(text);
+        if (!SupplementarySafeSplit.NeedsMapping(text))
+            return tiktoken.CountTokens(text, considerPreTokenization: true, considerNormalization: false);
+        return SupplementarySafeSplit.Pieces(split, text)
+            .Sum(piece => tiktoken.CountTokens(piece, considerPreTokenization: false, considerNormalization: false));
+    }
 
     private string Normalize(string text) =>
         nfc ? Nfc.Normalize(text) : text;

@@ -11,7 +11,8 @@ internal static class TokenizerJsonReader
     /// <summary>The pattern of `ByteLevel { use_regex: true }` (GPT-2's encoder.py).</summary>
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
-    public static TokenizerModel Read(string path)
+    /// <param name="allowTiktoken">False forces our own merge engine (tests compare both engines on one file).</param>
+    public static TokenizerModel Read(string path, bool allowTiktoken = true)
     {
         JsonDocument doc;
         try
@@ -24,10 +25,10 @@ internal static class TokenizerJsonReader
             throw new TokenizerFormatException(path, $"not valid JSON ({e.Message})");
         }
         using (doc)
-            return Read(path, doc.RootElement);
+            return Read(path, doc.RootElement, allowTiktoken);
     }
 
-    private static TokenizerModel Read(string path, JsonElement root)
+    private static TokenizerModel Read(string path, JsonElement root, bool allowTiktoken)
     {
         var model = Required(path, root, "model");
         var type = model.TryGetProperty("type", out var t) ? t.GetString() : "BPE";
@@ -70,7 +71,7 @@ internal static class TokenizerJsonReader
 
         IPieceEncoder pieces;
         var ignoreMerges = model.TryGetProperty("ignore_merges", out var im) && im.ValueKind == JsonValueKind.True;
-        if (byteLevel && split is not null && MergesFollowIds(mergePairs, vocab) && AllBytes(vocab))
+        if (allowTiktoken && byteLevel && split is not null && MergesFollowIds(mergePairs, vocab) && AllBytes(vocab))
         {
             pieces = TiktokenPieceEncoder.Create(
                 vocab.Select(kv => new KeyValuePair<byte[], int>(ByteLevel.TryDecode(kv.Key)!, kv.Value)), split, nfc);
@@ -198,14 +199,15 @@ internal static class TokenizerJsonReader
         new(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     // tiktoken merges the adjacent pair whose concatenation has the lowest id; Hugging Face the pair listed first in
-    // merges. The two agree when the ids of merge results rise with the merge order.
+    // merges. The two agree when the ids of merge results never fall along the merge order (Llama 3, converted from
+    // tiktoken, lists several merges per token, so equal neighbours are allowed).
     private static bool MergesFollowIds(List<(string Left, string Right)> merges, Dictionary<string, int> vocab)
     {
         var last = -1;
         foreach (var (l, r) in merges)
         {
             var id = vocab[l + r];
-            if (id <= last) return false;
+            if (id < last) return false;
             last = id;
         }
         return true;

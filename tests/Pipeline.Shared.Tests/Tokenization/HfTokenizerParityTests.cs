@@ -1,4 +1,6 @@
 // HfTokenizer against Hugging Face `tokenizers` on real tokenizer.json files: ids, decoding and counts must be identical.
+using Pipeline.Shared.Tokenization;
+
 namespace Pipeline.Shared.Tests.Tokenization;
 
 public sealed class HfTokenizerParityTests
@@ -46,5 +48,23 @@ public sealed class HfTokenizerParityTests
 
         foreach (var text in TokenizerZoo.Corpus(name))
             Assert.Equal(tokenizer.Encode(text).Count, tokenizer.CountTokens(text));
+    }
+}
+
+public sealed class MergeEngineParityTests
+{
+    // Byte-level files normally run on tiktoken ranks; our own merge engine is the fallback for vocabularies whose
+    // merge order does not follow ids, so it is held to the same reference on Llama 3 and Qwen3.
+    [Theory]
+    [InlineData("llama3")]
+    [InlineData("qwen3")]
+    public void Merge_engine_gives_hugging_faces_ids_on_byte_level_files_too(string name)
+    {
+        var tokenizer = HfTokenizer.LoadWithMergeEngine(TokenizerZoo.Folders[name].Dir);
+        var corpus = TokenizerZoo.Corpus(name);
+        var expected = TokenizerZoo.Reference(name).Ids;
+
+        for (var i = 0; i < corpus.Length; i++)
+            Assert.Equal(expected[i], tokenizer.EncodeWithSpecialTokens(corpus[i]));
     }
 }

@@ -25,6 +25,7 @@ public static class ParityCorpus
         "a",
         "           ",
         "<not_a_token> <|fake|> [INST] almost",
+        "Math 𝐀𝐁𝐂 and CJK-B 𠀀𠀁 letters, 𝟙𝟚 digits",
     ];
 
     /// <summary>Texts holding the special tokens of <paramref name="specials"/>, as a chat template produces them.</summary>
