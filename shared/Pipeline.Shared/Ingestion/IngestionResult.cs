@@ -25,6 +25,6 @@ public sealed record IngestionResult(
     bool PublishedNow,
     string Message);
 
-public enum UploadOutcome { Created, AlreadyExists, Conflict, InvalidName }
+public enum UploadOutcome { Created, AlreadyExists, Conflict, InvalidName, TooLarge }
 
 public sealed record UploadResult(UploadOutcome Outcome, string BlobName, string Message);

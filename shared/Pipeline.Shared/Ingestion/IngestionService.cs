@@ -109,7 +109,8 @@ public sealed class IngestionService(
     }
 
     /// <summary>Stores <paramref name="content"/> as incoming/{target}/{name}, create-only: an existing blob is never replaced.</summary>
-    public async Task<UploadResult> UploadAsync(string target, string name, Stream content, CancellationToken ct = default)
+    /// <remarks>A non-seekable body is spooled to a temporary file, at most <paramref name="maxBytes"/> (default: the default profile's limit).</remarks>
+    public async Task<UploadResult> UploadAsync(string target, string name, Stream content, CancellationToken ct = default, long? maxBytes = null)
     {
         if ((TargetName.Problem(target) ?? TargetName.FileNameProblem(name)) is { } problem)
             return new UploadResult(UploadOutcome.InvalidName, "", problem);
@@ -117,10 +118,22 @@ public sealed class IngestionService(
         var blobName = StorageLayout.IncomingBlob(target, name);
         var blob = Container(StorageLayout.Incoming).GetBlobClient(blobName);
         await using var seekable = content.CanSeek ? null : TempFile();
+        var limit = maxBytes ?? TargetProfile.Default.MaxFileBytes;
         if (seekable is not null)
         {
-            await content.CopyToAsync(seekable, ct).ConfigureAwait(false);
+            try
+            {
+                await new LimitedReadStream(content, limit).CopyToAsync(seekable, ct).ConfigureAwait(false);
+            }
+            catch (DataLimitExceededException)
+            {
+                return new UploadResult(UploadOutcome.TooLarge, blobName, $"the upload is over the size limit of {limit} bytes");
+            }
             seekable.Position = 0;
+        }
+        else if (content.Length - content.Position > limit)
+        {
+            return new UploadResult(UploadOutcome.TooLarge, blobName, $"the upload is over the size limit of {limit} bytes");
         }
         var body = seekable ?? content;
         var start = body.Position;

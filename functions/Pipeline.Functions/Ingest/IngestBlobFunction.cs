@@ -1,0 +1,22 @@
+// Blob trigger on incoming/{target}/{name}: hands the file to the ingestion service. Bad data ends in quarantine with
+// a report; storage faults throw so the host retries (and poisons after its limit). The original is never touched.
+using Azure.Storage.Blobs;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+using Pipeline.Functions.Composition;
+using Pipeline.Shared.Ingestion;
+
+namespace Pipeline.Functions.Ingest;
+
+public sealed class IngestBlobFunction(IngestionService ingestion, ILogger<IngestBlobFunction> log)
+{
+    [Function("IngestBlob")]
+    public async Task<IngestionResult> Run(
+        [BlobTrigger("incoming/{target}/{name}", Connection = PipelineFunctionsExtensions.ConnectionSetting)] BlobClient blob,
+        string target, string name, CancellationToken cancellationToken)
+    {
+        var result = await ingestion.IngestAsync(target, name, cancellationToken);
+        log.LogInformation("Ingested {Blob}: {Outcome} {DatasetId} {RequestId} {Message}", blob.Name, result.Outcome, result.DatasetId, result.RequestId, result.Message);
+        return result;
+    }
+}

@@ -1,0 +1,21 @@
+// HTTP read: GET /api/targets/{target}/datasets/{datasetId}/report returns the dataset's report.json, or 404.
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Pipeline.Shared.Ingestion;
+
+namespace Pipeline.Functions.Reports;
+
+public sealed class GetReportFunction(IngestionService ingestion)
+{
+    [Function("GetReport")]
+    public async Task<IActionResult> Run(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "targets/{target}/datasets/{datasetId}/report")] HttpRequest request,
+        string target, string datasetId, CancellationToken cancellationToken)
+    {
+        var report = await ingestion.GetReportAsync(target, datasetId, cancellationToken);
+        return report is null
+            ? new NotFoundObjectResult(new { message = $"no dataset {datasetId} for target {target}" })
+            : new ContentResult { Content = report.ToJson(), ContentType = "application/json", StatusCode = StatusCodes.Status200OK };
+    }
+}

@@ -1,0 +1,45 @@
+// Builds the functions' real composition (AddPipelineFunctions) against the test's Azurite, as the host would.
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Pipeline.Functions.Composition;
+using Pipeline.Functions.Ingest;
+using Pipeline.Functions.Reports;
+using Pipeline.Functions.Upload;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Storage;
+using Pipeline.Testing;
+
+namespace Pipeline.Functions.Tests;
+
+internal sealed class FunctionTestHost : IDisposable
+{
+    private readonly ServiceProvider _services;
+
+    public FunctionTestHost(AzuriteFixture azurite)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [PipelineFunctionsExtensions.ConnectionSetting] = azurite.ConnectionString })
+            .Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddPipelineFunctions(configuration);
+        services.AddTransient<IngestBlobFunction>().AddTransient<UploadFileFunction>().AddTransient<GetReportFunction>();
+        _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+        Storage = _services.GetRequiredService<StorageOptions>();
+    }
+
+    public StorageOptions Storage { get; }
+    public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
+
+    /// <summary>Requests for <paramref name="target"/> now on the queue (peeked, so tests do not steal each other's).</summary>
+    public async Task<List<TrainingRequest>> RequestsFor(string target)
+    {
+        var queue = Storage.QueueService().GetQueueClient(StorageLayout.TrainingRequestsQueue);
+        if (!await queue.ExistsAsync()) return [];
+        return (await queue.PeekMessagesAsync(32)).Value.Select(m => TrainingRequest.Parse(m.Body.ToString())).Where(r => r.Target == target).ToList();
+    }
+
+    public static string NewTarget() => "fn-" + Guid.NewGuid().ToString("N")[..10];
+
+    public void Dispose() => _services.Dispose();
+}
