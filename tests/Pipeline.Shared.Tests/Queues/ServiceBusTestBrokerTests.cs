@@ -52,4 +52,93 @@ public sealed class ServiceBusTestBrokerTests : IAsyncLifetime
         Assert.Equal(0, _queue.ActiveCount);
         Assert.Equal(1, _queue.CompletedCount);
     }
+
+    [Fact]
+    public async Task Abandon_redelivers_the_message_with_delivery_count_two()
+    {
+        await SendAsync("again");
+        await using var receiver = Receiver();
+
+        var first = await receiver.ReceiveMessageAsync(Wait);
+        await receiver.AbandonMessageAsync(first);
+        var second = await receiver.ReceiveMessageAsync(Wait);
+
+        Assert.Equal("again", second.Body.ToString());
+        Assert.Equal(2, second.DeliveryCount);
+        Assert.Equal(first.SequenceNumber, second.SequenceNumber);
+        Assert.NotEqual(first.LockToken, second.LockToken);
+    }
+
+    [Fact]
+    public async Task Dead_letter_moves_the_message_to_the_dead_letter_queue_with_reason_and_description()
+    {
+        await SendAsync("bad");
+        await using var receiver = Receiver();
+        await using var deadLetters = Receiver(SubQueue.DeadLetter);
+
+        var message = await receiver.ReceiveMessageAsync(Wait);
+        await receiver.DeadLetterMessageAsync(message, "InvalidBody", "not a training request");
+        var dead = await deadLetters.ReceiveMessageAsync(Wait);
+
+        Assert.Equal(0, _queue.ActiveCount);
+        Assert.Equal("bad", dead.Body.ToString());
+        Assert.Equal("InvalidBody", dead.DeadLetterReason);
+        Assert.Equal("not a training request", dead.DeadLetterErrorDescription);
+        await deadLetters.CompleteMessageAsync(dead);
+    }
+
+    [Fact]
+    public async Task An_expired_lock_redelivers_the_message_and_its_old_lock_token_is_refused()
+    {
+        await SendAsync("slow");
+        await using var receiver = Receiver();
+
+        var first = await receiver.ReceiveMessageAsync(Wait);
+        await Task.Delay(_broker.LockDuration + TimeSpan.FromMilliseconds(500));
+        var second = await receiver.ReceiveMessageAsync(Wait);
+
+        Assert.Equal(2, second.DeliveryCount);
+        var lost = await Assert.ThrowsAsync<ServiceBusException>(() => receiver.CompleteMessageAsync(first));
+        Assert.Equal(ServiceBusFailureReason.MessageLockLost, lost.Reason);
+        await receiver.CompleteMessageAsync(second);
+    }
+
+    [Fact]
+    public async Task Renew_lock_extends_the_lock_through_the_management_node()
+    {
+        await SendAsync("long");
+        await using var receiver = Receiver();
+        var message = await receiver.ReceiveMessageAsync(Wait);
+        var firstLock = message.LockedUntil;
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await receiver.RenewMessageLockAsync(message);
+
+        Assert.True(message.LockedUntil > firstLock.AddMilliseconds(500), $"{message.LockedUntil:O} vs {firstLock:O}");
+        await receiver.CompleteMessageAsync(message);
+    }
+
+    [Fact]
+    public async Task Refuses_a_link_to_a_queue_that_does_not_exist()
+    {
+        await using var sender = _client.CreateSender("no-such-queue");
+
+        var error = await Assert.ThrowsAsync<ServiceBusException>(() => sender.SendMessageAsync(new ServiceBusMessage("x")));
+
+        Assert.Equal(ServiceBusFailureReason.MessagingEntityNotFound, error.Reason);
+    }
+
+    [Fact]
+    public async Task An_empty_receive_returns_null_after_its_wait()
+    {
+        await using var receiver = Receiver();
+
+        var nothing = await receiver.ReceiveMessageAsync(TimeSpan.FromMilliseconds(300));
+        await SendAsync("later");
+        var later = await receiver.ReceiveMessageAsync(Wait);
+
+        Assert.Null(nothing);
+        Assert.Equal("later", later.Body.ToString());
+        Assert.Null(await receiver.ReceiveMessageAsync(TimeSpan.FromMilliseconds(300))); // leaves credit for the close to drain
+    }
 }

@@ -77,6 +77,12 @@ public sealed class BrokerQueue
         foreach (var (link, message) in deliveries) link.Send(message);
     }
 
+    /// <summary>Drops a draining link's unused credit.</summary>
+    internal void ForfeitCredit(OutgoingLinkEndpoint consumer)
+    {
+        lock (_sync) consumer.Credit = 0;
+    }
+
     /// <summary>Applies the receiver's outcome; false when the lock token is unknown (lock expired or settled).</summary>
     internal bool Settle(Guid lockToken, DeliveryState? outcome)
     {

@@ -22,6 +22,11 @@ internal sealed class OutgoingLinkEndpoint(BrokerQueue queue, ListenerLink link)
         if (flowContext.Messages <= 0) Interlocked.Exchange(ref Credit, 0);
         else Interlocked.Add(ref Credit, flowContext.Messages);
         queue.Pump();
+        // The client drains its outstanding credit (e.g. when it closes after an empty receive): give up what is left
+        // so that its drain completes instead of timing out.
+        if (!link.IsDraining) return;
+        queue.ForfeitCredit(this);
+        link.CompleteDrain(); // advances the delivery count over the unused credit and answers with a flow
     }
 
     public override void OnDisposition(DispositionContext dispositionContext)
