@@ -36,9 +36,11 @@ param ingestFunctionName string = 'IngestBlob'
 @description('Trainer image; the postprovision hook builds it into the registry and sets TRAINER_IMAGE.')
 param trainerImage string = 'mcr.microsoft.com/k8se/quickstart-jobs:latest'
 
-@description('CPU cores and memory of one trainer replica; must fit the GPU profile.')
-param trainerCpu int = 24
-param trainerMemory string = '220Gi'
+@description('CPU cores of one trainer replica; 0 takes the size that fits the GPU profile.')
+param trainerCpu int = 0
+
+@description('Memory of one trainer replica (e.g. 220Gi); empty takes the size that fits the GPU profile.')
+param trainerMemory string = ''
 
 @description('Longest one training run may take (seconds). Default 12 hours.')
 param replicaTimeoutSeconds int = 43200
@@ -53,6 +55,14 @@ var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var prefix = 'orpo-${token}'
 var deploymentContainer = 'app-package'
+// What one replica may use on each GPU profile (one GPU per replica on the NC24 / NC8as sizes).
+var replicaSizes = {
+  'Consumption-GPU-NC24-A100': { cpu: 24, memory: '220Gi' }
+  'Consumption-GPU-NC8as-T4': { cpu: 8, memory: '56Gi' }
+  'NC24-A100': { cpu: 22, memory: '200Gi' }
+  'NC48-A100': { cpu: 44, memory: '400Gi' }
+  'NC96-A100': { cpu: 88, memory: '800Gi' }
+}
 // Names are fixed at compile time so What-If can predict every resource and role assignment.
 var names = {
   storage: 'st${token}'
@@ -178,8 +188,8 @@ module containerApps 'modules/containerapps.bicep' = {
     blobEndpoint: storage.outputs.blobEndpoint
     queueEndpoint: storage.outputs.queueEndpoint
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
-    trainerCpu: trainerCpu
-    trainerMemory: trainerMemory
+    trainerCpu: trainerCpu > 0 ? trainerCpu : replicaSizes[gpuProfileType].cpu
+    trainerMemory: empty(trainerMemory) ? replicaSizes[gpuProfileType].memory : trainerMemory
     replicaTimeoutSeconds: replicaTimeoutSeconds
     maxExecutions: maxConcurrentRuns
   }

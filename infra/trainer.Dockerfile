@@ -8,7 +8,8 @@ ARG CUDA_IMAGE=nvidia/cuda:12.8.1-runtime-ubuntu24.04
 # ---- build: restore first (cached while only sources change), then publish framework-dependent for linux-x64.
 FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
 WORKDIR /src
-COPY global.json Directory.Build.props Directory.Packages.props ./
+COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props ./
+COPY build/ build/
 COPY shared/Pipeline.Shared/Pipeline.Shared.csproj shared/Pipeline.Shared/
 COPY trainer/Pipeline.Trainer/Pipeline.Trainer.csproj trainer/Pipeline.Trainer/
 RUN dotnet restore trainer/Pipeline.Trainer/Pipeline.Trainer.csproj -r linux-x64 -p:TorchDevice=cuda

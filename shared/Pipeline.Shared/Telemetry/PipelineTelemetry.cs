@@ -53,6 +53,7 @@ public static class PipelineTelemetry
     {
         public const string Target = "pipeline.target";
         public const string RequestId = "pipeline.request_id";
+        public const string File = "pipeline.file";
         public const string DatasetIds = "pipeline.dataset_ids";
         public const string Outcome = "pipeline.outcome";
         public const string Stage = "pipeline.stage";

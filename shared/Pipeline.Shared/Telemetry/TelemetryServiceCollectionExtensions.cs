@@ -21,12 +21,12 @@ public static class TelemetryServiceCollectionExtensions
         this IServiceCollection services, IConfiguration configuration, string serviceName)
     {
         var section = configuration.GetSection(PipelineTelemetryOptions.Section);
-        var options = (section.Get<PipelineTelemetryOptions>() ?? new PipelineTelemetryOptions()) with { };
-        options = options with
+        var bound = section.Get<PipelineTelemetryOptions>() ?? new PipelineTelemetryOptions();
+        var options = bound with
         {
-            ApplicationInsightsConnectionString = options.ApplicationInsightsConnectionString
+            ApplicationInsightsConnectionString = bound.ApplicationInsightsConnectionString
                 ?? configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"],
-            ManagedIdentityClientId = options.ManagedIdentityClientId ?? configuration["AZURE_CLIENT_ID"],
+            ManagedIdentityClientId = bound.ManagedIdentityClientId ?? configuration["AZURE_CLIENT_ID"],
         };
         var exporter = options.Exporter();
         services.AddSingleton(options);

@@ -8,6 +8,18 @@ namespace Pipeline.Shared.Telemetry;
 public static class TraceContextPropagation
 {
     /// <summary>
+    /// Starts the ingest span for a file that landed in incoming/ (the root of the pipeline's trace, kind Consumer:
+    /// it handles a blob event). Publish requests inside it so they carry its context.
+    /// </summary>
+    public static Activity? StartIngestActivity(string target, string fileName)
+    {
+        var activity = PipelineTelemetry.Source.StartActivity("ingest", ActivityKind.Consumer);
+        activity?.SetTag(PipelineTelemetry.Tags.Target, target);
+        activity?.SetTag(PipelineTelemetry.Tags.File, fileName);
+        return activity;
+    }
+
+    /// <summary>
     /// Returns the request with <see cref="TrainingRequest.TraceParent"/> set from <paramref name="activity"/>
     /// (default: <see cref="Activity.Current"/>); unchanged when there is no W3C activity to carry.
     /// </summary>

@@ -72,6 +72,27 @@ public sealed class TraceContextPropagationTests : IDisposable
     }
 
     [Fact]
+    public void Ingest_run_and_publish_form_one_trace_from_the_file_to_the_trainer()
+    {
+        string json;
+        ActivityTraceId traceId;
+        using (var ingest = TraceContextPropagation.StartIngestActivity("support-bot", "incoming/support-bot/pairs.jsonl"))
+        {
+            Assert.NotNull(ingest);
+            traceId = ingest.TraceId;
+            json = Request().WithTraceContext().ToJson();
+        }
+
+        using (TrainingRequest.Parse(json).StartConsumerActivity()) { }
+
+        var ingestSpan = Assert.Single(_stopped, a => a.OperationName == "ingest");
+        var runSpan = Assert.Single(_stopped, a => a.OperationName == "trainer.run");
+        Assert.Equal(traceId, runSpan.TraceId);
+        Assert.Equal(ingestSpan.SpanId, runSpan.ParentSpanId);
+        Assert.Equal("incoming/support-bot/pairs.jsonl", ingestSpan.GetTagItem(PipelineTelemetry.Tags.File));
+    }
+
+    [Fact]
     public void Malformed_traceparent_starts_a_new_trace_and_is_tagged_instead_of_failing_the_run()
     {
         var request = Request() with { TraceParent = "00-not-a-trace-01" };
