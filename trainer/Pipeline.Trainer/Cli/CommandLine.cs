@@ -12,6 +12,7 @@ public static class CommandLine
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(WatchCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
         root.Subcommands.Add(InitModelCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());

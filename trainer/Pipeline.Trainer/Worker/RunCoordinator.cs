@@ -12,7 +12,7 @@ using Polly;
 namespace Pipeline.Trainer.Worker;
 
 public sealed class RunCoordinator(
-    BlobServiceClient blobs, RunExecutor executor, IOptions<WorkerOptions> options, ResiliencePipeline retry,
+    BlobServiceClient blobs, RunExecutor executor, RunPlanner planner, IOptions<WorkerOptions> options, ResiliencePipeline retry,
     ILogger<RunCoordinator> log)
 {
     private readonly WorkerOptions _options = options.Value;
@@ -33,6 +33,12 @@ public sealed class RunCoordinator(
         {
             return RunDisposition.DeadLetter("", $"invalid training request {request.RequestId}: {e.Message}");
         }
+        // Bursts and strategy: the run may cover more datasets than this message names, or nothing may be left to do.
+        message.StartKeepAlive();
+        var plan = await planner.PlanAsync(request, stopping);
+        if (plan.NothingToDo) return RunDisposition.Complete(runId, $"its datasets are already trained in {plan.CoveredBy}");
+        request = plan.Request;
+        runId = RunBlobs.RunId(request);
         using var scope = log.BeginScope(new Dictionary<string, object> { ["RunId"] = runId, ["Target"] = request.Target });
 
         var existing = await retry.ExecuteAsync(async t => await _status.ReadAsync(request.Target, runId, t), stopping);

@@ -1,0 +1,69 @@
+// The demo's screen: stage headers and notes as lines, the running training run as a live line
+// (step / total, loss, ETA), and the closing summary tables. Spectre.Console degrades to plain lines when not a terminal.
+using Pipeline.Trainer.Versions;
+using Spectre.Console;
+
+namespace Pipeline.Trainer.Demo;
+
+public sealed class SpectreProgress(IAnsiConsole console) : IDemoProgress
+{
+    private int _stage;
+    private string? _lastTraining;
+
+    public void Stage(string title)
+    {
+        _stage++;
+        console.WriteLine();
+        console.MarkupLine($"[bold deepskyblue1]{_stage}. {Markup.Escape(title)}[/]");
+    }
+
+    public void Note(string message) => console.MarkupLine($"   {Markup.Escape(message)}");
+
+    public void Training(DemoTrainingState s)
+    {
+        var bar = Bar(s.Step, s.TotalSteps, 24);
+        var line = $"   [grey]{Markup.Escape(s.RunId)}[/] {Markup.Escape(s.Phase)} {bar} step {s.Step}/{s.TotalSteps}" +
+                   (s.Loss is { } loss ? $"  loss {loss:0.0000}" : "") +
+                   (s.Eta is { } eta ? $"  ETA {eta:mm\\:ss}" : "");
+        // Only changes are printed, so a redirected log stays short.
+        if (line == _lastTraining) return;
+        _lastTraining = line;
+        console.MarkupLine(line);
+    }
+
+    public void Summary(DemoResult result)
+    {
+        console.WriteLine();
+        var datasets = new Table().Title("[bold]Datasets[/]").AddColumns("file", "dataset", "accepted", "rejected", "train / eval", "report");
+        foreach (var d in result.Datasets)
+            datasets.AddRow(Esc(d.File), Esc(d.DatasetId), d.RowsAccepted.ToString(), d.RowsRejected.ToString(), $"{d.TrainRows} / {d.EvalRows}", Esc(d.ReportBlob));
+        console.Write(datasets);
+
+        var versions = new Table().Title("[bold]Model versions[/]")
+            .AddColumns("version", "from", "datasets", "eval_rewards/accuracies", "eval_loss", "gate");
+        foreach (var v in result.Versions)
+            versions.AddRow(
+                Esc(v.Version),
+                Esc(v.ParentVersion ?? "base model"),
+                Esc(string.Join(", ", v.DatasetIds.Select(Short))),
+                $"{F(v.Before(GateDecision.AccuracyMetric))} -> [bold]{F(v.After(GateDecision.AccuracyMetric))}[/]",
+                $"{F(v.Before(GateDecision.LossMetric))} -> [bold]{F(v.After(GateDecision.LossMetric))}[/]",
+                v.Gate.Passed ? $"[green]passed[/]: {Esc(v.Gate.Reason)}" : $"[yellow]held back[/]: {Esc(v.Gate.Reason)}");
+        console.Write(versions);
+
+        console.MarkupLine($"latest: [bold]{Esc(result.Latest?.Version ?? "none")}[/] (models/{Esc(result.Target)}/latest.json)");
+        foreach (var v in result.Versions)
+            console.MarkupLine($"report {Esc(v.Version)}: {Esc(v.ReportHtmlBlob)} - local copy [link]{Esc(v.LocalReportCopy)}[/]");
+        console.MarkupLine($"[grey]{Esc(result.State)}; {Esc(result.Storage)}; {result.Elapsed.TotalSeconds:0} s in all[/]");
+    }
+
+    private static string Bar(int step, int total, int width)
+    {
+        var filled = total <= 0 ? 0 : Math.Clamp(step * width / total, 0, width);
+        return "[green]" + new string('#', filled) + "[/][grey]" + new string('.', width - filled) + "[/]";
+    }
+
+    private static string Short(string datasetId) => datasetId.Length > 14 ? datasetId[..14] : datasetId;
+    private static string F(double? v) => v is { } x ? x.ToString("0.000") : "n/a";
+    private static string Esc(string s) => Markup.Escape(s);
+}
