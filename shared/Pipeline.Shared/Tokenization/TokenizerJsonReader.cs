@@ -25,7 +25,16 @@ internal static class TokenizerJsonReader
             throw new TokenizerFormatException(path, $"not valid JSON ({e.Message})");
         }
         using (doc)
-            return Read(path, doc.RootElement, allowTiktoken);
+        {
+            try
+            {
+                return Read(path, doc.RootElement, allowTiktoken);
+            }
+            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                throw new TokenizerFormatException(path, $"unexpected structure ({e.Message})");
+            }
+        }
     }
 
     private static TokenizerModel Read(string path, JsonElement root, bool allowTiktoken)

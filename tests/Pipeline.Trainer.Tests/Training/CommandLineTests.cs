@@ -7,7 +7,7 @@ using Pipeline.Trainer.Evaluation;
 
 namespace Pipeline.Trainer.Tests.Training;
 
-[Collection(nameof(ConsoleCollection))]
+[Collection(nameof(GlobalStateCollection))]
 public sealed class CommandLineTests
 {
     [Fact]
@@ -87,6 +87,6 @@ public sealed class CommandLineTests
     }
 }
 
-/// <summary>Tests that redirect Console run one at a time.</summary>
-[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
-public sealed class ConsoleCollection;
+/// <summary>Tests that touch process-wide state (Console, the global torch RNG) run alone, never beside other tests.</summary>
+[CollectionDefinition(nameof(GlobalStateCollection), DisableParallelization = true)]
+public sealed class GlobalStateCollection;

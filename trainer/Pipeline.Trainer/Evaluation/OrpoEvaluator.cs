@@ -57,7 +57,7 @@ public static class OrpoEvaluator
         OverlongPolicy overlong = OverlongPolicy.Drop, string device = "cpu")
     {
         var tokenizer = HfTokenizer.Load(modelDir);
-        var rows = PreferenceData.Load(PreferenceData.Resolve(dataPath, "eval"));
+        var rows = PreferenceData.Load(PreferenceData.Resolve(dataPath, "eval"), PreferenceData.ChatFor(tokenizer));
         var data = TokenizedData.From(rows, tokenizer, maxLength, overlong);
         var dev = torch.device(device);
         using var model = HfModelFolder.Load(modelDir, dev);

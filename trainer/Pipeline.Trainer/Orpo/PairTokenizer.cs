@@ -19,11 +19,13 @@ public sealed record PairTokenization(TokenizedPair? Pair, string? DropReason);
 
 public sealed class PairTokenizer(ITextTokenizer tokenizer, int maxLength, OverlongPolicy overlong)
 {
-    public PairTokenization Tokenize(string prompt, string chosen, string rejected)
+    /// <param name="encodeWithSpecialTokens">For chat-template output: special-token text becomes the special ids.</param>
+    public PairTokenization Tokenize(string prompt, string chosen, string rejected, Func<string, IReadOnlyList<int>>? encodeWithSpecialTokens = null)
     {
-        var promptIds = tokenizer.Encode(prompt).ToArray();
-        var (c, cp) = Sequence(promptIds, prompt, chosen);
-        var (r, rp) = Sequence(promptIds, prompt, rejected);
+        var encode = encodeWithSpecialTokens ?? tokenizer.Encode;
+        var promptIds = encode(prompt).ToArray();
+        var (c, cp) = Sequence(encode, promptIds, prompt, chosen);
+        var (r, rp) = Sequence(encode, promptIds, prompt, rejected);
         if (c.Count - cp <= (tokenizer.EosTokenId is null ? 0 : 1) || r.Count - rp <= (tokenizer.EosTokenId is null ? 0 : 1))
             return new(null, "empty completion");
 
@@ -45,9 +47,9 @@ public sealed class PairTokenizer(ITextTokenizer tokenizer, int maxLength, Overl
     }
 
     // BOS + prompt part + completion part + EOS, and where the completion starts.
-    private (List<int> Ids, int PromptLength) Sequence(int[] promptIds, string prompt, string completion)
+    private (List<int> Ids, int PromptLength) Sequence(Func<string, IReadOnlyList<int>> encode, int[] promptIds, string prompt, string completion)
     {
-        var full = tokenizer.Encode(prompt + completion);
+        var full = encode(prompt + completion);
         var start = promptIds.Length;
         if (full.Count < start || !full.Take(start).SequenceEqual(promptIds))
             start--; // a token merged across the boundary: TRL's build_tokenized_answer moves the split one left

@@ -47,13 +47,24 @@ public sealed record OrpoConfig
     /// <summary>Batch pairs of similar length (deviates from TrainingArguments' false: padding is wasted compute).</summary>
     [JsonPropertyName("group_by_length")] public bool GroupByLength { get; init; } = true;
 
+    // LoRA, under TRL ModelConfig's names (PEFT defaults for Llama when lora_target_modules is null).
+    [JsonPropertyName("use_peft")] public bool UsePeft { get; init; }
+    [JsonPropertyName("lora_r")] public int LoraR { get; init; } = 16;
+    [JsonPropertyName("lora_alpha")] public double LoraAlpha { get; init; } = 32;
+    /// <summary>Must be 0 (TRL's default is 0.05): see LoraAdapter for why dropout on the LoRA branch is not applied.</summary>
+    [JsonPropertyName("lora_dropout")] public double LoraDropout { get; init; }
+    [JsonPropertyName("lora_target_modules")] public string[]? LoraTargetModules { get; init; }
+
     // Not in TRL: this pipeline's choices, named in the same style.
+    /// <summary>With use_peft, also write the adapter merged into full weights (the adapter is saved either way).</summary>
+    [JsonPropertyName("merge_adapter")] public bool MergeAdapter { get; init; }
     /// <summary>drop (count and skip the pair) | truncate_prompt (cut prompt tokens from the left).</summary>
     [JsonPropertyName("overlong_pairs")] public string OverlongPairs { get; init; } = "drop";
     /// <summary>false: a NaN/Inf loss or gradient stops the run; true: that step is skipped and counted.</summary>
     [JsonPropertyName("skip_nonfinite_steps")] public bool SkipNonfiniteSteps { get; init; }
 
     [JsonIgnore] public OverlongPolicy Overlong => OverlongPairs == "truncate_prompt" ? OverlongPolicy.TruncatePrompt : OverlongPolicy.Drop;
+    [JsonIgnore] public LoraOptions? Lora => UsePeft ? new(LoraR, LoraAlpha, LoraDropout, LoraTargetModules ?? ["q_proj", "v_proj"]) : null;
     [JsonIgnore] public int EffectiveEvalSteps => EvalSteps ?? LoggingSteps;
 
     private static readonly JsonSerializerOptions Json = new()
@@ -114,6 +125,9 @@ public sealed record OrpoConfig
         if (EvalSteps < 0) errors.Add("eval_steps must be >= 0");
         if (SaveSteps < 0) errors.Add("save_steps must be >= 0");
         if (SaveTotalLimit < 1) errors.Add("save_total_limit must be >= 1");
+        if (Bf16 && UsePeft) errors.Add("bf16 with use_peft is not supported yet (train LoRA in float32)");
+        if (LoraR < 1) errors.Add("lora_r must be >= 1");
+        if (LoraDropout != 0) errors.Add("lora_dropout must be 0 (dropout on the LoRA branch alone is not supported)");
         if (OverlongPairs is not ("drop" or "truncate_prompt")) errors.Add($"overlong_pairs '{OverlongPairs}' is not drop or truncate_prompt");
         if (errors.Count > 0) throw new InvalidDataException($"{source}: {string.Join("; ", errors)}.");
     }

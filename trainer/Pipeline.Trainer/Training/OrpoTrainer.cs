@@ -29,27 +29,47 @@ public static class OrpoTrainer
         random.manual_seed(c.Seed);
 
         var tokenizer = HfTokenizer.Load(job.ModelDir);
-        var train = TokenizedData.From(PreferenceData.Load(PreferenceData.Resolve(job.DataPath, "train")), tokenizer, c.MaxLength, c.Overlong);
+        var train = TokenizedData.From(PreferenceData.Load(PreferenceData.Resolve(job.DataPath, "train"), PreferenceData.ChatFor(tokenizer)), tokenizer, c.MaxLength, c.Overlong);
         var evalPath = job.EvalDataPath ?? (Directory.Exists(job.DataPath) && File.Exists(Path.Combine(job.DataPath, "eval.jsonl"))
             ? Path.Combine(job.DataPath, "eval.jsonl") : null);
-        var eval = evalPath is null ? null : TokenizedData.From(PreferenceData.Load(evalPath), tokenizer, c.MaxLength, c.Overlong);
+        var eval = evalPath is null ? null : TokenizedData.From(PreferenceData.Load(evalPath, PreferenceData.ChatFor(tokenizer)), tokenizer, c.MaxLength, c.Overlong);
         if (train.Pairs.Count == 0)
             throw new InvalidDataException($"{job.DataPath}: every pair was dropped ({train.Dropped.Count}; first: line {train.Dropped[0].Line}, {train.Dropped[0].Reason}).");
 
         using var model = HfModelFolder.Load(job.ModelDir, device);
-        var result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device);
+        using var adapter = c.Lora is { } lora ? LoraAdapter.Attach(model, lora) : null;
+        var result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device, adapter);
 
-        HfModelFolder.Save(model, job.OutputDir);
-        foreach (var file in TokenizerFiles.Select(f => Path.Combine(job.ModelDir, f)).Where(File.Exists))
-            File.Copy(file, Path.Combine(job.OutputDir, Path.GetFileName(file)), overwrite: true);
+        // Full fine-tuning writes the model; LoRA writes the PEFT adapter, and the merged model in merged/ on request.
+        if (adapter is null) HfModelFolder.Save(model, job.OutputDir);
+        else adapter.SavePeft(job.OutputDir, Path.GetFullPath(job.ModelDir));
+        if (adapter is not null && c.MergeAdapter)
+        {
+            // The model's weights are W0 + s B A already (see LoraAdapter): saving them is the merge.
+            HfModelFolder.Save(model, Path.Combine(job.OutputDir, "merged"));
+            CopyTokenizer(job.ModelDir, Path.Combine(job.OutputDir, "merged"));
+        }
+        CopyTokenizer(job.ModelDir, job.OutputDir);
         return result;
     }
 
-    /// <summary>The loop. <paramref name="model"/> maps (ids, mask) (B, T) to logits (B, T, V).</summary>
+    private static void CopyTokenizer(string from, string to)
+    {
+        foreach (var file in TokenizerFiles.Select(f => Path.Combine(from, f)).Where(File.Exists))
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+    }
+
+    /// <summary>
+    /// The loop. <paramref name="model"/> maps (ids, mask) (B, T) to logits (B, T, V); <paramref name="trainable"/> (default:
+    /// the model; a LoRA adapter) owns the parameters that are optimized and checkpointed.
+    /// </summary>
     public static TrainResult Train(
         nn.Module<Tensor, Tensor?, Tensor> model, TokenizedData train, TokenizedData? eval, OrpoConfig c, string outputDir,
-        bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, Device? device = null)
+        bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, Device? device = null, nn.Module? trainable = null)
     {
+        var lora = trainable as LoraAdapter;
+        using var mixed = c.Bf16 ? Bf16MasterWeights.Attach(model) : null;
+        var owner = mixed ?? trainable ?? model;
         Directory.CreateDirectory(outputDir);
         int accum = c.GradientAccumulationSteps, batchSize = c.PerDeviceTrainBatchSize;
         var lengths = train.Pairs.Select(p => p.Length).ToArray();
@@ -60,13 +80,13 @@ public static class OrpoTrainer
         var evalEvery = eval is null ? 0 : c.EffectiveEvalSteps;
 
         // AdamW as adamw_torch, with transformers' grouping: no weight decay on biases and norm weights.
-        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        var parameters = trainable.Select(p => p.parameter).ToList();
+        var named = owner.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        var parameters = named.Select(p => p.parameter).ToList();
         static bool NoDecay(string name) => name.Contains("bias", StringComparison.Ordinal) || name.Contains("norm", StringComparison.Ordinal);
         using var optimizer = optim.AdamW(
             [
-                new AdamW.ParamGroup(trainable.Where(p => !NoDecay(p.name)).Select(p => p.parameter), c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, c.WeightDecay, false, false),
-                new AdamW.ParamGroup(trainable.Where(p => NoDecay(p.name)).Select(p => p.parameter), c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, 0.0, false, false),
+                new AdamW.ParamGroup(named.Where(p => !NoDecay(p.name)).Select(p => p.parameter), c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, c.WeightDecay, false, false),
+                new AdamW.ParamGroup(named.Where(p => NoDecay(p.name)).Select(p => p.parameter), c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, 0.0, false, false),
             ],
             c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, c.WeightDecay);
 
@@ -75,7 +95,9 @@ public static class OrpoTrainer
         var existing = Checkpoint.List(outputDir);
         if (resume && existing.Count > 0)
         {
-            state = Checkpoint.Load(existing[^1], model, optimizer);
+            state = Checkpoint.Load(existing[^1], owner, optimizer);
+            lora?.Materialize();
+            mixed?.PushWeights();
             resumedFrom = state.GlobalStep;
         }
         else if (!resume && existing.Count > 0)
@@ -129,11 +151,13 @@ public static class OrpoTrainer
                 var logits = model.forward(batch.InputIds, batch.AttentionMask); // (2B, T, V)
                 var output = OrpoLoss.Compute(logits, batch, c.Beta, normalizer);
                 output.Loss.backward();
+                mixed?.PullGradients();
                 stepLoss += output.Loss.to_type(ScalarType.Float64).item<double>(); // sync point: logged loss
                 stepMetrics.Add(output);
                 stepTokens += indices.Sum(i => (long)train.Pairs[i].Tokens);
                 stepPositions += batch.InputIds.numel();
             }
+            lora?.PullGradients();
             var gradNorm = nn.utils.clip_grad_norm_(parameters, c.MaxGradNorm > 0 ? c.MaxGradNorm : double.MaxValue);
 
             if (!double.IsFinite(stepLoss) || !double.IsFinite(gradNorm))
@@ -147,6 +171,8 @@ public static class OrpoTrainer
             }
             optimizer.step();
             optimizer.zero_grad();
+            lora?.Materialize();
+            mixed?.PushWeights();
 
             state = state with
             {
@@ -195,11 +221,12 @@ public static class OrpoTrainer
                 state = state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds };
                 clock.Restart();
                 firstStep = done;
-                Checkpoint.Save(outputDir, done, model, optimizer, state, c.SaveTotalLimit);
+                Checkpoint.Save(outputDir, done, owner, optimizer, state, c.SaveTotalLimit);
                 existing = Checkpoint.List(outputDir);
             }
         }
 
+        mixed?.Restore();
         var runtime = state.ElapsedSeconds + clock.Elapsed.TotalSeconds;
         var updates = Math.Max(1, state.GlobalStep - state.SkippedSteps);
         var result = new TrainResult(

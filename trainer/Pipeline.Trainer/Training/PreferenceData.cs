@@ -1,10 +1,12 @@
 // Reads preference pairs in TRL's formats from JSONL: standard ({"prompt","chosen","rejected"} strings) or
 // conversational (lists of {"role","content"} messages, rendered by a chat template). Bad rows name file, line, reason.
 using System.Text.Json;
+using Pipeline.Shared.Tokenization;
 
 namespace Pipeline.Trainer.Training;
 
-public sealed record PreferenceRow(int Line, string Prompt, string Chosen, string Rejected);
+/// <summary>One pair as text; Conversational rows were rendered by a chat template (their special tokens are real).</summary>
+public sealed record PreferenceRow(int Line, string Prompt, string Chosen, string Rejected, bool Conversational = false);
 
 /// <summary>One chat message of a conversational row.</summary>
 public sealed record Message(string Role, string Content);
@@ -17,6 +19,11 @@ public delegate string ChatRenderer(IReadOnlyList<Message> messages, bool addGen
 
 public static class PreferenceData
 {
+    /// <summary>The tokenizer's chat template as a renderer, or null when it has none.</summary>
+    public static ChatRenderer? ChatFor(HfTokenizer tokenizer) => tokenizer.ChatTemplate is not { } template ? null
+        : (messages, addGenerationPrompt) => ChatTemplates.Render(
+            template, [.. messages.Select(m => new ChatMessage(m.Role, m.Content))], addGenerationPrompt, tokenizer.BosToken, tokenizer.EosToken);
+
     /// <summary>A file, or a dataset folder holding <paramref name="split"/>.jsonl.</summary>
     public static string Resolve(string fileOrDir, string split = "train")
     {
@@ -70,7 +77,7 @@ public static class PreferenceData
                     throw new InvalidDataException(Where("the chat template does not render the prompt as a prefix of prompt + completion"));
                 return full[renderedPrompt.Length..];
             }
-            return new PreferenceRow(line, renderedPrompt, Completion(chosen), Completion(rejected));
+            return new PreferenceRow(line, renderedPrompt, Completion(chosen), Completion(rejected), Conversational: true);
         }
         throw new InvalidDataException(Where("prompt, chosen and rejected must all be strings or all be lists of messages"));
     }

@@ -16,7 +16,8 @@ public sealed record TokenizedData(IReadOnlyList<TokenizedPair> Pairs, IReadOnly
         var dropped = new List<DroppedPair>();
         foreach (var row in rows)
         {
-            var t = tok.Tokenize(row.Prompt, row.Chosen, row.Rejected);
+            var t = tok.Tokenize(row.Prompt, row.Chosen, row.Rejected,
+                row.Conversational && tokenizer is HfTokenizer hf ? hf.EncodeWithSpecialTokens : null);
             if (t.Pair is null) dropped.Add(new DroppedPair(row.Line, t.DropReason!));
             else { pairs.Add(t.Pair); lines.Add(row.Line); }
         }
