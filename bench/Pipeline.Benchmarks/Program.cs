@@ -1,5 +1,6 @@
 // Benchmarks: `./run bench <name> [args]`. Each benchmark is one file in this folder and reports its figures.
 var name = args.Length > 0 ? args[0] : "";
+if (name == "ingest") return await Pipeline.Benchmarks.IngestBenchmark.RunAsync(args[1..]);
 if (name == "tokenizer") return TokenizerBenchmark.Run(args[1..]);
 if (name == "model-step") return Pipeline.Benchmarks.ModelStepBenchmark.Run(args[1..]);
 if (name == "orpo-step") return Pipeline.Benchmarks.OrpoStepBenchmark.Run(args[1..]);

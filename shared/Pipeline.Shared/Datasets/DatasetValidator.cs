@@ -1,5 +1,6 @@
 // Validates a preference-data file in one streaming pass: one reader, batches parsed on every core, results consumed
 // in order (so line numbers, duplicates and the dataset hash are deterministic), accepted rows split train/eval.
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Pipeline.Shared.Targets;
@@ -12,8 +13,10 @@ public sealed record DatasetSinks(Stream Train, Stream Eval)
     public static DatasetSinks None { get; } = new(Stream.Null, Stream.Null);
 }
 
-/// <summary>The outcome: the report, the accepted pairs' hashes (for the duplicate index) and the content id of
-/// the file's unique valid rows before the cross-dataset check (recognises a repeat of the same file).</summary>
+/// <summary>The outcome: the report, the accepted pairs' hashes (for the duplicate index) and the content id of the
+/// file's unique valid rows before the cross-dataset check (recognises a repeat of the same file). The dataset id is
+/// "ds-" + 16 hex of SHA-256 over the accepted rows' SHA-256 hashes in file order: a hash of the normalised rows that
+/// needs no second, serial pass over their bytes.</summary>
 public sealed record ValidationResult(ValidationReport Report, IReadOnlyList<UInt128> PairHashes, string? ContentId);
 
 public static class DatasetValidator
@@ -143,8 +146,7 @@ public static class DatasetValidator
                 return;
             }
             _seen[o.PairHash] = o.Line;
-            _content.AppendData(o.Normalised);
-            _content.AppendData(Newline);
+            Append(_content, o);
             if (settings.KnownPairs.Contains(o.PairHash))
             {
                 Reject(o.Line, ReasonCodes.DuplicatePair, "pair is already in an earlier dataset of this target");
@@ -153,12 +155,19 @@ public static class DatasetValidator
             _rowsRead++;
             _accepted.Add(o.PairHash);
             _lengths.Add(settings.CountsTokens ? o.Tokens : o.Chars);
-            _dataset.AppendData(o.Normalised);
-            _dataset.AppendData(Newline);
+            Append(_dataset, o);
             var sink = o.PromptHash < _evalThreshold ? sinks.Eval : sinks.Train;
             if (o.PromptHash < _evalThreshold) _eval++; else _train++;
             await sink.WriteAsync(o.Normalised, ct).ConfigureAwait(false);
             await sink.WriteAsync(Newline, ct).ConfigureAwait(false);
+        }
+
+        private static void Append(IncrementalHash hash, in RowOutcome o)
+        {
+            Span<byte> rowHash = stackalloc byte[32];
+            BinaryPrimitives.WriteUInt128BigEndian(rowHash, o.PairHash);
+            BinaryPrimitives.WriteUInt128BigEndian(rowHash[16..], o.HashTail);
+            hash.AppendData(rowHash);
         }
 
         public ValidationResult Finish()

@@ -1,8 +1,9 @@
 // Splits a JSON Lines stream into batches of rows with bounded memory: a line longer than the cap is counted and
 // skipped, never buffered. Strips a UTF-8 BOM and trailing \r; blank lines are skipped but keep line numbers right.
+// At most 512 rows a batch, so the per-batch outcome array stays off the large object heap.
 namespace Pipeline.Shared.Datasets;
 
-public sealed class JsonLinesReader(Stream stream, int maxLineBytes, int batchBytes = 1 << 20, int batchRows = 2048) : IRowReader
+public sealed class JsonLinesReader(Stream stream, int maxLineBytes, int batchBytes = 1 << 20, int batchRows = 512) : IRowReader
 {
     private readonly byte[] _read = new byte[64 * 1024];
     private RawBatch _batch = new();

@@ -6,11 +6,14 @@ namespace Pipeline.Shared.Datasets;
 
 public static class PairIndex
 {
-    public static UInt128 Hash(ReadOnlySpan<byte> normalisedLine)
+    public static UInt128 Hash(ReadOnlySpan<byte> normalisedLine) => RowHash(normalisedLine).Pair;
+
+    /// <summary>SHA-256 of a normalised line: the first half is the pair hash, all of it feeds the dataset id.</summary>
+    public static (UInt128 Pair, UInt128 Tail) RowHash(ReadOnlySpan<byte> normalisedLine)
     {
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(normalisedLine, hash);
-        return BinaryPrimitives.ReadUInt128BigEndian(hash);
+        return (BinaryPrimitives.ReadUInt128BigEndian(hash), BinaryPrimitives.ReadUInt128BigEndian(hash[16..]));
     }
 
     public static byte[] Encode(IReadOnlyList<UInt128> hashes)

@@ -16,31 +16,33 @@ public sealed record PreferencePair(IReadOnlyList<ChatMessage> Prompt, IReadOnly
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The normalised JSON line (no trailing newline), UTF-8.</summary>
-    public byte[] ToJsonLine()
+    public byte[] ToJsonLine() => ToJsonLine(out _);
+
+    /// <summary>The normalised line; <paramref name="promptBytes"/> is the length of its `{"prompt":[...]` prefix,
+    /// which identifies the prompt (the train/eval split hashes it).</summary>
+    public byte[] ToJsonLine(out int promptBytes)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            w.WriteStartObject();
-            WriteMessages(w, "prompt", Prompt);
-            WriteMessages(w, "chosen", Chosen);
-            WriteMessages(w, "rejected", Rejected);
-            w.WriteEndObject();
-        }
+        // One buffer and writer per thread: validation calls this for every row on every core.
+        var (buffer, w) = t_writer ??= NewWriter();
+        buffer.ResetWrittenCount();
+        w.Reset(buffer);
+        w.WriteStartObject();
+        WriteMessages(w, "prompt", Prompt);
+        w.Flush();
+        promptBytes = buffer.WrittenCount;
+        WriteMessages(w, "chosen", Chosen);
+        WriteMessages(w, "rejected", Rejected);
+        w.WriteEndObject();
+        w.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>The prompt's JSON alone (for the split hash).</summary>
-    public byte[] PromptJson()
+    [ThreadStatic] private static (ArrayBufferWriter<byte>, Utf8JsonWriter)? t_writer;
+
+    private static (ArrayBufferWriter<byte>, Utf8JsonWriter) NewWriter()
     {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            w.WriteStartObject();
-            WriteMessages(w, "prompt", Prompt);
-            w.WriteEndObject();
-        }
-        return buffer.WrittenSpan.ToArray();
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        return (buffer, new Utf8JsonWriter(buffer, WriterOptions));
     }
 
     private static void WriteMessages(Utf8JsonWriter w, string name, IReadOnlyList<ChatMessage> messages)

@@ -1,5 +1,6 @@
 // Turns one raw row (UTF-8 JSON bytes) into a PreferencePair or a rejection with a stable reason code.
 // Schemas: TRL standard, conversational, implicit prompt; OpenAI preference fine-tuning; a profile's column mapping.
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
 using Pipeline.Shared.Targets;
@@ -18,6 +19,10 @@ public sealed class RowParser(string? forcedSchema, IReadOnlyDictionary<string, 
     public const int MaxJsonDepth = 64;
 
     private static readonly JsonDocumentOptions DocOptions = new() { MaxDepth = MaxJsonDepth };
+
+    /// <summary>C0 and C1 control characters and DEL, except tab, line feed and carriage return (vectorised search).</summary>
+    private static readonly SearchValues<char> ControlChars = SearchValues.Create(
+        Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7F, 0x21)).Where(c => c is not ('\t' or '\n' or '\r')).Select(c => (char)c).ToArray());
 
     private readonly string? _schema = columnMapping is { Count: > 0 } ? SchemaNames.Mapped : forcedSchema;
 
@@ -213,9 +218,9 @@ public sealed class RowParser(string? forcedSchema, IReadOnlyDictionary<string, 
             var content = messages[i].Content;
             if (string.IsNullOrWhiteSpace(content))
                 return ParsedRow.Reject(ReasonCodes.EmptyField, $"'{field}' message {i} has empty content");
-            foreach (var ch in content)
-                if (ch == '\0' || (char.IsControl(ch) && ch is not ('\t' or '\n' or '\r')))
-                    return ParsedRow.Reject(ReasonCodes.InvalidEncoding, $"'{field}' message {i} contains control character U+{(int)ch:X4}");
+            var at = content.AsSpan().IndexOfAny(ControlChars);
+            if (at >= 0)
+                return ParsedRow.Reject(ReasonCodes.InvalidEncoding, $"'{field}' message {i} contains control character U+{(int)content[at]:X4}");
         }
         return null;
     }

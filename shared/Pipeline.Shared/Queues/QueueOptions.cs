@@ -36,8 +36,9 @@ public sealed record QueueOptions
     /// <summary>Storage Queue: how long a received message stays invisible; each renewal extends it by this much again.</summary>
     public TimeSpan VisibilityTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How often a held message is renewed (Storage visibility or Service Bus lock). Below the timeout / lock duration.</summary>
-    public TimeSpan RenewalInterval { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>How often a held message is renewed (Storage visibility or Service Bus lock). Keep it well below the
+    /// visibility timeout and the Service Bus queue's lock duration (30 s to 5 min; the default 20 s fits them all).</summary>
+    public TimeSpan RenewalInterval { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Longest time a held message is kept alive in total (Service Bus MaxAutoLockRenewalDuration; also Storage).</summary>
     public TimeSpan MaxRenewalDuration { get; init; } = TimeSpan.FromHours(24);

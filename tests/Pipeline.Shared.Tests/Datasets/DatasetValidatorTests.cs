@@ -165,4 +165,24 @@ public sealed class DatasetValidatorTests
         Assert.Equal(expected, report.Rejections.Select(r => r.Line));
         Assert.Equal(5000 / 7, report.Reasons[ReasonCodes.MalformedJson]);
     }
+
+    [Fact]
+    public async Task Counts_the_same_tokens_on_every_core_as_on_one()
+    {
+        // The shared tokenizer is called from several validation threads at once; counts must not change.
+        var rows = Enumerable.Range(0, 3000).Select(i => Files.Standard($"Question {i} about {new string('x', i % 50)}?", $"Answer {i} is {i * 7}.", $"No idea {i}.")).ToArray();
+        var tokenizer = new Gpt2TextTokenizer();
+        var serial = new MemoryStream();
+        var parallel = new MemoryStream();
+        var one = (await Files.Validate(Files.Lines(rows), sinks: new DatasetSinks(serial, Stream.Null), settings: new ValidationSettings { Tokenizer = tokenizer, Parallelism = 1 })).Report;
+        var many = (await Files.Validate(Files.Lines(rows), sinks: new DatasetSinks(parallel, Stream.Null), settings: new ValidationSettings { Tokenizer = tokenizer, Parallelism = 4 })).Report;
+
+        Assert.Equal(one.TokenLengths, many.TokenLengths);
+        Assert.Equal(one.DatasetId, many.DatasetId);
+        Assert.Equal(serial.ToArray(), parallel.ToArray());
+        var expectedMax = rows.Select(r => System.Text.Json.JsonDocument.Parse(r).RootElement).Max(e =>
+            tokenizer.CountTokens(e.GetProperty("prompt").GetString()!) +
+            Math.Max(tokenizer.CountTokens(e.GetProperty("chosen").GetString()!), tokenizer.CountTokens(e.GetProperty("rejected").GetString()!)));
+        Assert.Equal(expectedMax, many.TokenLengths!.Max);
+    }
 }

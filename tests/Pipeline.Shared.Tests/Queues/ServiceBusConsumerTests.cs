@@ -187,4 +187,35 @@ public sealed class ServiceBusConsumerTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<QueueMessageLostException>(() => held!.CompleteAsync());
     }
+
+    [Fact]
+    public async Task Dead_letters_a_message_whose_body_is_an_amqp_value_instead_of_bytes()
+    {
+        var amqp = new Azure.Core.Amqp.AmqpAnnotatedMessage(Azure.Core.Amqp.AmqpMessageBody.FromValue("{}"));
+        amqp.Properties.MessageId = new Azure.Core.Amqp.AmqpMessageId("value-body");
+        await using (var sender = _client.CreateSender(_options.QueueName))
+            await sender.SendMessageAsync(new ServiceBusMessage(amqp));
+        await using var consumer = Consumer();
+
+        var received = await consumer.ReceiveAsync(TimeSpan.FromMilliseconds(500));
+
+        Assert.Null(received);
+        var dead = await DeadLetteredAsync();
+        Assert.Equal("value-body", dead.MessageId);
+        Assert.Equal("InvalidBody", dead.DeadLetterReason);
+        Assert.Contains("not data", dead.DeadLetterErrorDescription);
+    }
+
+    [Fact]
+    public async Task A_message_sent_while_the_worker_is_busy_is_not_locked_before_the_worker_asks()
+    {
+        await using var consumer = Consumer();
+        Assert.Null(await consumer.ReceiveAsync(TimeSpan.FromMilliseconds(300)));
+
+        await using (var publisher = Publisher()) await publisher.PublishAsync(StorageQueueConsumerTests.NewRequest());
+        await Task.Delay(300);
+
+        Assert.Equal(0, _queue.LockedCount);
+        Assert.NotNull(await consumer.ReceiveAsync(TimeSpan.FromSeconds(5)));
+    }
 }

@@ -141,4 +141,38 @@ public sealed class ServiceBusTestBrokerTests : IAsyncLifetime
         Assert.Equal("later", later.Body.ToString());
         Assert.Null(await receiver.ReceiveMessageAsync(TimeSpan.FromMilliseconds(300))); // leaves credit for the close to drain
     }
+
+    [Fact]
+    public async Task A_service_bus_processor_keeps_renewing_the_lock_of_a_message_held_past_its_lock_duration()
+    {
+        await SendAsync("hours of training");
+        var deliveries = new List<int>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var processor = _client.CreateProcessor(_queue.Name, new ServiceBusProcessorOptions
+        {
+            AutoCompleteMessages = false,
+            MaxConcurrentCalls = 1,
+            MaxAutoLockRenewalDuration = TimeSpan.FromMinutes(1),
+        });
+        processor.ProcessMessageAsync += async args =>
+        {
+            lock (deliveries) deliveries.Add(args.Message.DeliveryCount);
+            await Task.Delay(_broker.LockDuration * 2); // the lock would have expired without renewal
+            await args.CompleteMessageAsync(args.Message);
+            done.TrySetResult();
+        };
+        processor.ProcessErrorAsync += args =>
+        {
+            done.TrySetException(args.Exception);
+            return Task.CompletedTask;
+        };
+
+        await processor.StartProcessingAsync();
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await processor.StopProcessingAsync();
+
+        Assert.Equal([1], deliveries);
+        Assert.Equal(1, _queue.CompletedCount);
+        Assert.Equal(0, _queue.ActiveCount);
+    }
 }

@@ -92,7 +92,7 @@ public sealed class StorageQueueConsumerTests(AzuriteFixture azurite)
     [Fact]
     public async Task Keep_alive_keeps_the_message_invisible_past_its_initial_timeout()
     {
-        var o = Options(visibilitySeconds: 2, renewSeconds: 0.5);
+        var o = Options(visibilitySeconds: 3, renewSeconds: 0.5);
         await PublishAsync(o, NewRequest().ToJson());
         await using var worker = Consumer(o);
         await using var other = Consumer(o);
@@ -101,7 +101,7 @@ public sealed class StorageQueueConsumerTests(AzuriteFixture azurite)
         var firstDeadline = held.HeldUntil;
 
         held.StartKeepAlive();
-        await Task.Delay(TimeSpan.FromSeconds(3.5)); // well past the 2 s it was first hidden for
+        await Task.Delay(TimeSpan.FromSeconds(4.5)); // well past the 3 s it was first hidden for
 
         Assert.Null(await other.ReceiveAsync(NoWait));
         Assert.True(held.HeldUntil > firstDeadline.AddSeconds(1), $"held until {held.HeldUntil}, first {firstDeadline}");
@@ -204,5 +204,19 @@ public sealed class StorageQueueConsumerTests(AzuriteFixture azurite)
         Assert.Equal(2, retaken.DeliveryCount);
         await Assert.ThrowsAsync<QueueMessageLostException>(() => stale!.CompleteAsync());
         await retaken.CompleteAsync();
+    }
+
+    [Fact]
+    public async Task Poisons_a_body_too_large_for_an_envelope_unchanged_rather_than_lose_it()
+    {
+        var o = Options();
+        var quotes = string.Concat(Enumerable.Repeat("\"x\",", 12_000)); // 48 KB that JSON-escaping grows past 64 KiB
+        await PublishAsync(o, quotes, QueueMessageEncoding.None);
+        await using var consumer = Consumer(o);
+
+        Assert.Null(await consumer.ReceiveAsync(TimeSpan.FromMilliseconds(300)));
+
+        Assert.Equal(quotes, (await Raw(o.PoisonQueueName).ReceiveMessageAsync()).Value.MessageText);
+        Assert.Empty((await Raw(o.QueueName).PeekMessagesAsync(10)).Value);
     }
 }

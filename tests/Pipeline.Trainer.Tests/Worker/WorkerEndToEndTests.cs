@@ -47,7 +47,7 @@ public sealed class WorkerEndToEndTests(AzuriteFixture azurite)
         var latest = JsonDocument.Parse(await bed.BlobBytesAsync(StorageLayout.Models, StorageLayout.ModelLatestBlob(bed.Target))).RootElement;
         Assert.Equal("v0001", latest.GetProperty("version").GetString());
         var checkpoints = new CheckpointStore(bed.Container(StorageLayout.Runs), bed.Target, RunBlobs.RunId(request), StorageRetry.Create(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        Assert.Contains(4, await checkpoints.CompleteStepsAsync(CancellationToken.None));
+        Assert.Contains(2, await checkpoints.CompleteStepsAsync(CancellationToken.None));
         Assert.Null((await bed.Queue.PeekMessageAsync()).Value);
     }
 }

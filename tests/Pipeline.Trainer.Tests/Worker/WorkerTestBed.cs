@@ -111,7 +111,7 @@ public sealed class WorkerTestBed
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Services.AddLogging(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
+        builder.Services.AddLogging(l => l.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(LogLevel.Information));
         builder.Services.AddTrainerWorker(builder.Configuration);
         using var host = builder.Build();
         var worker = host.Services.GetRequiredService<TrainerWorker>();

@@ -43,14 +43,16 @@ public sealed class ServiceBusConsumer : ITrainingRequestConsumer
 
     private async Task<ReceivedRequest?> ScreenAsync(ServiceBusReceivedMessage message, CancellationToken cancellationToken)
     {
-        var body = message.Body.ToString();
         if (message.DeliveryCount > _options.MaxDeliveries)
         {
             await DeadLetterAsync(message, "MaxDeliveriesExceeded",
                 $"delivered {message.DeliveryCount} times; the limit is {_options.MaxDeliveries}", cancellationToken);
             return null;
         }
-        var decoded = RequestBody.Decode(body);
+        var body = DataBody(message);
+        var decoded = body is null
+            ? new DecodedBody(null, $"message body is an AMQP {message.GetRawAmqpMessage().Body.BodyType} section, not data (bytes)")
+            : RequestBody.Decode(body);
         if (!decoded.IsValid)
         {
             await DeadLetterAsync(message, "InvalidBody", decoded.Error!, cancellationToken);
@@ -58,8 +60,13 @@ public sealed class ServiceBusConsumer : ITrainingRequestConsumer
         }
         _logger.LogInformation("Received training request {RequestId} for {Target} (message {MessageId}, delivery {DeliveryCount})",
             decoded.Request!.RequestId, decoded.Request.Target, message.MessageId, message.DeliveryCount);
-        return new ServiceBusReceivedRequest(decoded.Request, body, message, _receiver, _options, _logger);
+        return new ServiceBusReceivedRequest(decoded.Request, body!, message, _receiver, _options, _logger);
     }
+
+    /// <summary>The body as text when it is a data section (what every publisher here sends); null for value or
+    /// sequence bodies, which the client refuses to expose as bytes.</summary>
+    private static string? DataBody(ServiceBusReceivedMessage message) =>
+        message.GetRawAmqpMessage().Body.BodyType == Azure.Core.Amqp.AmqpMessageBodyType.Data ? message.Body.ToString() : null;
 
     private async Task DeadLetterAsync(ServiceBusReceivedMessage message, string reason, string description, CancellationToken cancellationToken)
     {

@@ -22,7 +22,7 @@ public sealed class StorageQueueConsumer : ITrainingRequestConsumer
     {
         _queue = queue;
         _poisonQueue = poisonQueue;
-        _poison = new StoragePoisonQueue(queue, poisonQueue);
+        _poison = new StoragePoisonQueue(queue, poisonQueue, logger);
         _options = options;
         _logger = logger;
     }
