@@ -19,10 +19,19 @@ internal static class Nfc
     private static readonly Dictionary<(int, int), int> Compositions = Parse(NfcTables.Compositions)
         .ToDictionary(r => (Hex(r.Key.Split(' ')[0]), Hex(r.Key.Split(' ')[1])), r => Hex(r.Value));
 
+    // Code points that can change under NFC: they decompose, carry a combining class, or combine with what precedes
+    // them (second halves of compositions, Hangul vowel and trailing jamo). Text without them is already NFC.
+    private static readonly HashSet<int> Unstable =
+    [
+        .. Decompositions.Keys, .. Classes.Keys, .. Compositions.Keys.Select(k => k.Item2),
+        .. Enumerable.Range(VBase, VCount), .. Enumerable.Range(TBase + 1, TCount - 1),
+    ];
+
     public static string Normalize(string text)
     {
         // Every code point below U+0300 is already in NFC and never combines with what follows.
         if (!text.AsSpan().ContainsAnyExceptInRange('\0', '\u02FF')) return text;
+        if (IsStable(text)) return text;
         var cps = new List<int>(text.Length);
         foreach (var rune in text.EnumerateRunes())
             Decompose(rune.Value, cps);
@@ -31,6 +40,14 @@ internal static class Nfc
         var sb = new StringBuilder(text.Length);
         foreach (var cp in cps) sb.Append(char.ConvertFromUtf32(cp));
         return sb.ToString();
+    }
+
+    private static bool IsStable(string text)
+    {
+        foreach (var rune in text.EnumerateRunes())
+            if (rune.Value >= 0x300 && Unstable.Contains(rune.Value))
+                return false;
+        return true;
     }
 
     private static void Decompose(int cp, List<int> output)

@@ -14,6 +14,8 @@ public sealed class NfcTests
     [InlineData("q\u0307\u0323", "q\u0323\u0307")]     // no composite: only reordered
     [InlineData("\u1E9B\u0323", "\u1E9B\u0323")]       // already NFC
     [InlineData("plain ASCII", "plain ASCII")]
+    [InlineData("\uAC00\u11A8", "\uAC01")]             // precomposed LV syllable + trailing jamo composes
+    [InlineData("日本語 😀 \u00E9", "日本語 😀 \u00E9")]  // stable text comes back unchanged
     public void Normalizes_like_python_unicodedata(string input, string expected) =>
         Assert.Equal(expected, Nfc.Normalize(input));
 }
