@@ -4,11 +4,11 @@
 //   validate        full validation without token counting, all cores        floor: >= 0.5x baseline MB/s
 //   tokenizer       GPT-2 token counting of the same three fields, all cores
 //   validate-tokens full validation with token counting, all cores          floor: >= 0.8x tokenizer MB/s
-// Measured 2026-11-27, `./run bench ingest --size-mb 300` (315 MB, 275k pairs), 2 cores shared at load average ~27:
-//   baseline 103 MB/s (0.4 CPU s), validate 23 MB/s (2.5 CPU s), tokenizer 8.1 MB/s (5.7 CPU s),
-//   validate-tokens 6.2 MB/s (8.6 CPU s); peak RSS 64 / 156 / 114 / 180 MB. Wall-clock ratios here mostly measure
-//   the other tenants; by CPU seconds validation does ~6x the baseline's work per byte, so on 2 idle cores it would
-//   reach ~0.32x of the single-threaded baseline (the 0.5x floor needs about 4 cores) and ~0.66x of tokenizer-alone.
+// Measured 2026-11-27, `./run bench ingest --size-mb 300` (315 MB, 275k pairs) on 2 cores shared at load average ~30:
+//   baseline 172 MB/s (0.5 CPU s), validate 29.6 MB/s (2.0 CPU s), tokenizer 6.0 MB/s (5.8 CPU s),
+//   validate-tokens 7.5 MB/s (8.3 CPU s); peak RSS 62 / 111 / 98 / 150 MB. Wall-clock ratios here mostly measure
+//   the other tenants. By CPU seconds validation does ~4-5x the single-threaded baseline's work per byte, so the
+//   0.5x floor needs 2 idle cores or more; validate-tokens costs ~1.4x tokenizer-alone CPU (~0.7x on equal cores).
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
