@@ -93,11 +93,17 @@ public abstract class ReceivedRequest : IAsyncDisposable
         using var timer = new PeriodicTimer(_renewalInterval);
         try
         {
-            while (await timer.WaitForNextTickAsync(stop) && DateTimeOffset.UtcNow < _renewUntil)
+            while (await timer.WaitForNextTickAsync(stop))
             {
+                if (DateTimeOffset.UtcNow >= _renewUntil)
+                {
+                    _logger.LogWarning("Stopped renewing queue message {MessageId}: held for the maximum renewal duration; it reappears after {HeldUntil}", MessageId, HeldUntil);
+                    return;
+                }
                 try
                 {
-                    var until = await RenewAsync(stop);
+                    // Not cancelled by stop: a renewal in flight finishes, so the pop receipt / lock stays known.
+                    var until = await RenewAsync(CancellationToken.None);
                     _logger.LogDebug("Renewed queue message {MessageId} until {HeldUntil}", MessageId, until);
                 }
                 catch (QueueMessageLostException e)
@@ -106,7 +112,11 @@ public abstract class ReceivedRequest : IAsyncDisposable
                     await _lost.CancelAsync();
                     return;
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (InvalidOperationException) when (IsSettled)
+                {
+                    return; // settled between the tick and the renewal
+                }
+                catch (Exception e)
                 {
                     // A transient fault: the message is still held until HeldUntil, so try again at the next tick.
                     _logger.LogWarning(e, "Renewing queue message {MessageId} failed; retrying in {RenewalInterval}", MessageId, _renewalInterval);

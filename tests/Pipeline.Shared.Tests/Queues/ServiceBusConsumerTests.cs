@@ -218,4 +218,21 @@ public sealed class ServiceBusConsumerTests : IAsyncLifetime
         Assert.Equal(0, _queue.LockedCount);
         Assert.NotNull(await consumer.ReceiveAsync(TimeSpan.FromSeconds(5)));
     }
+
+    [Fact]
+    public async Task Keep_alive_signals_a_lost_lock_so_the_run_can_stop()
+    {
+        await using (var publisher = Publisher()) await publisher.PublishAsync(StorageQueueConsumerTests.NewRequest());
+        await using var consumer = Consumer();
+        var held = await consumer.ReceiveAsync(Wait);
+        await Task.Delay(_broker.LockDuration + TimeSpan.FromMilliseconds(300)); // the lock runs out before renewal starts
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        held!.StartKeepAlive();
+        await Task.WhenAny(Task.Delay(Timeout.Infinite, held.LostToken), Task.Delay(TimeSpan.FromSeconds(5)));
+
+        Assert.True(held.LostToken.IsCancellationRequested, "the keep-alive did not report the lost lock within 5 s");
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"took {started.Elapsed}");
+        await Assert.ThrowsAsync<QueueMessageLostException>(() => held.CompleteAsync());
+    }
 }
