@@ -90,6 +90,22 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
             }
           }
         }
+        {
+          // With versioning on, a deleted checkpoint lives on as a previous version: expire those under runs/ too.
+          // Current blobs (status, metrics, reports) are never touched by this rule.
+          name: 'expire-old-versions-under-runs'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [ 'blockBlob' ]
+              prefixMatch: [ 'runs/' ]
+            }
+            actions: {
+              version: { delete: { daysAfterCreationGreaterThan: checkpointRetentionDays } }
+            }
+          }
+        }
       ]
     }
   }

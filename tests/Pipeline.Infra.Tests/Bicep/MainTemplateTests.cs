@@ -53,6 +53,12 @@ public sealed class MainTemplateTests(BicepBuildFixture bicep) : IClassFixture<B
         Assert.Equal("runs/", rule.Path("filters", "prefixMatch")[0].GetString());
         Assert.Equal("checkpoint", rule.Path("filters", "blobIndexMatch")[0].GetProperty("value").GetString());
         Assert.True(rule.Path("actions", "baseBlob", "delete").TryGetProperty("daysAfterModificationGreaterThan", out _));
+
+        // Versioning keeps deleted checkpoints as previous versions; the second rule expires only those.
+        var versions = policy.Path("properties", "policy", "rules")[1].GetProperty("definition");
+        Assert.Equal("runs/", versions.Path("filters", "prefixMatch")[0].GetString());
+        Assert.False(versions.GetProperty("actions").TryGetProperty("baseBlob", out _), "current blobs under runs/ are kept");
+        Assert.True(versions.Path("actions", "version", "delete").TryGetProperty("daysAfterCreationGreaterThan", out _));
     }
 
     [Fact]
