@@ -7,6 +7,7 @@ namespace Pipeline.Trainer.Demo;
 public sealed record DemoDataset(
     string File,
     string DatasetId,
+    string RequestId,
     long RowsAccepted,
     long RowsRejected,
     long TrainRows,

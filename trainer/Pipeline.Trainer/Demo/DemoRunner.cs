@@ -65,8 +65,10 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             var result = await WaitAsync(() => ingested.Find(target, file.Name), watching, $"ingestion of incoming/{target}/{file.Name}", ct).ConfigureAwait(false);
             if (result.Outcome is not (IngestOutcome.Accepted or IngestOutcome.AlreadyIngested))
                 throw new InvalidOperationException($"incoming/{target}/{file.Name} was {result.Outcome}: {result.Message}");
-            var report = result.Report!;
-            var dataset = new DemoDataset(file.Name, result.DatasetId!, report.RowsAccepted, report.RowsRejected, report.TrainRows, report.EvalRows,
+            // The stored report is the dataset's own; a repeat's pass reports every row as a duplicate of it.
+            var report = await ingestion.GetReportAsync(target, result.DatasetId!, ct).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"dataset {result.DatasetId} of {target} has no report.json");
+            var dataset = new DemoDataset(file.Name, result.DatasetId!, result.RequestId!, report.RowsAccepted, report.RowsRejected, report.TrainRows, report.EvalRows,
                 $"{StorageLayout.Datasets}/{StorageLayout.DatasetReportBlob(target, result.DatasetId!)}");
             datasets.Add(dataset);
             progress.Note($"ingested ({result.Outcome}): dataset {dataset.DatasetId}, {dataset.TrainRows} train / {dataset.EvalRows} eval rows, " +
@@ -80,10 +82,13 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
         }
 
         progress.Stage("Stopping");
+        var latest = (await new LatestPointerStore(models).ReadAsync(target, ct).ConfigureAwait(false)).Pointer;
         await stop.CancelAsync().ConfigureAwait(false);
         await watching.ConfigureAwait(false);
-        var latest = (await new LatestPointerStore(models).ReadAsync(target, ct).ConfigureAwait(false)).Pointer;
-        progress.Note(storage.StartedHere ? "worker, watcher and Azurite stopped (data kept in .demo/azurite for --reuse)" : "worker and watcher stopped");
+        await worker.DisposeAsync().ConfigureAwait(false);
+        progress.Note(storage.StartedHere
+            ? $"worker and watcher stopped; Azurite stops as the demo exits (its data stays in {state.Azurite} for --reuse)"
+            : "worker and watcher stopped");
         return new DemoResult(target, storage.Description, stateNote, datasets, versions, latest, clock.Elapsed);
     }
 

@@ -55,7 +55,7 @@ public sealed class DemoSetup(DemoOptions options, DemoState state, BlobServiceC
             BaseModel = BaseModelSpec,
             Strategy = TrainingStrategies.FromLatest,
             DebounceSeconds = 2,
-            SamplePrompts = 2,
+            SamplePrompts = 0,
             SampleMaxNewTokens = 24,
             Orpo = new JsonObject
             {
@@ -67,7 +67,7 @@ public sealed class DemoSetup(DemoOptions options, DemoState state, BlobServiceC
                 ["max_length"] = options.Size.MaxLength,
                 ["warmup_ratio"] = 0.1,
                 ["lr_scheduler_type"] = "linear",
-                ["logging_steps"] = Math.Max(1, options.Size.MaxSteps / 10),
+                ["logging_steps"] = Math.Max(1, options.Size.MaxSteps / 20),
                 ["eval_steps"] = 0,
                 ["save_steps"] = Math.Max(1, options.Size.MaxSteps / 2),
                 ["seed"] = 42,

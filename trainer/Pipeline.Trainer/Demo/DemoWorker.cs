@@ -26,6 +26,7 @@ public sealed class DemoWorker : IAsyncDisposable
     private readonly Dictionary<string, ModelManifest> _manifests = [];
     private readonly HashSet<string> _reasonsSeen = [];
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+    private bool _disposed;
 
     private DemoWorker(IHost host, BlobServiceClient blobs, QueueClient poison, IDemoProgress progress)
     {
@@ -109,6 +110,8 @@ public sealed class DemoWorker : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _host.StopAsync(grace.Token).ConfigureAwait(false);
         _host.Dispose();
