@@ -1,5 +1,6 @@
 // `pipeline demo` (= `./run demo`): the whole pipeline on this machine, from generated data to two model versions.
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Pipeline.Shared.Storage;
 using Pipeline.Trainer.Demo;
 using Spectre.Console;
@@ -35,11 +36,21 @@ public static class DemoCommand
                 Device = r.GetValue(device)!,
             };
             var screen = new SpectreProgress(AnsiConsole.Console);
+            // Ctrl+C cancels `ct`; SIGTERM and SIGHUP (a closed terminal) cancel too, so the demo always stops the
+            // worker and the Azurite it started instead of leaving them behind.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; stop.Cancel(); });
             try
             {
-                var result = await new DemoRunner(options, screen).RunAsync(r.GetValue(reuse), ct);
+                var result = await new DemoRunner(options, screen).RunAsync(r.GetValue(reuse), stop.Token);
                 screen.Summary(result);
                 return 0;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                AnsiConsole.MarkupLine("[yellow]demo cancelled:[/] worker, watcher and Azurite stopped");
+                return 130;
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or TimeoutException or FileNotFoundException)
             {

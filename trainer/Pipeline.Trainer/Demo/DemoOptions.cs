@@ -46,7 +46,7 @@ public sealed record DemoOptions
 public sealed record DemoTrainingSize(int MaxSteps, int BatchSize, int MaxLength, double LearningRate)
 {
     /// <summary>What `./run demo` trains: tuned so the signal is learned in well under 5 minutes on 2 CPU cores.</summary>
-    public static readonly DemoTrainingSize Demo = new(MaxSteps: 60, BatchSize: 8, MaxLength: 128, LearningRate: 2e-3);
+    public static readonly DemoTrainingSize Demo = new(MaxSteps: 40, BatchSize: 8, MaxLength: 128, LearningRate: 2e-3);
 
     /// <summary>What the end-to-end test trains: enough steps to see the pipeline work, small enough for CI.</summary>
     public static readonly DemoTrainingSize Test = new(MaxSteps: 6, BatchSize: 4, MaxLength: 96, LearningRate: 2e-3);
