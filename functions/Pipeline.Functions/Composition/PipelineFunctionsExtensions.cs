@@ -29,6 +29,7 @@ public static class PipelineFunctionsExtensions
         services.AddSingleton(sp => new IngestionService(
             sp.GetRequiredService<BlobServiceClient>(), sp.GetRequiredService<ITrainingRequestPublisher>(),
             resolveTokenizer ?? TokenizerResolvers.Builtin, StorageRetry.Create(), sp.GetService<ILogger<IngestionService>>()));
+        services.AddSingleton<Runs.RunsCatalog>();
         return services;
     }
 

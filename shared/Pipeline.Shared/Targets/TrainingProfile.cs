@@ -1,5 +1,5 @@
 // The training section of a target profile (`"training": {...}` in config/targets/{target}.json): base model, ORPO
-// hyper-parameters under TRL's names, full or LoRA, the evaluation gate, and how new data continues training.
+// hyper-parameters under TRL's names (LoRA too: use_peft, lora_r, ...), the evaluation gate, and how new data continues training.
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
@@ -10,15 +10,10 @@ public sealed record TrainingProfile
     /// <summary>"base-models/{folder}" (a Hugging Face folder in the base-models container) or a local folder path.</summary>
     [JsonPropertyName("base_model")] public string? BaseModel { get; init; }
 
-    /// <summary>ORPO hyper-parameters with TRL ORPOConfig names (beta, learning_rate, ...); the trainer's OrpoConfig
-    /// validates them and rejects unknown keys when a run starts.</summary>
+    /// <summary>ORPO hyper-parameters with TRL ORPOConfig names (beta, learning_rate, ...), and LoRA with TRL ModelConfig
+    /// names (use_peft, lora_r, lora_alpha, ...; full fine-tuning without use_peft). The trainer's OrpoConfig validates
+    /// them and rejects unknown keys when a run starts.</summary>
     [JsonPropertyName("orpo")] public JsonObject? Orpo { get; init; }
-
-    /// <summary>"full" fine-tuning or a "lora" adapter.</summary>
-    [JsonPropertyName("method")] public string Method { get; init; } = TrainingMethods.Full;
-
-    /// <summary>LoRA settings with PEFT names (r, lora_alpha, lora_dropout, target_modules); used when method is lora.</summary>
-    [JsonPropertyName("lora")] public JsonObject? Lora { get; init; }
 
     /// <summary>from_latest: continue from the current latest version on the new data; from_base: the base model on all data.</summary>
     [JsonPropertyName("strategy")] public string Strategy { get; init; } = TrainingStrategies.FromLatest;
@@ -38,8 +33,6 @@ public sealed record TrainingProfile
     {
         var p = new List<string>();
         if (BaseModel is { } b && string.IsNullOrWhiteSpace(b)) p.Add("training.base_model is empty");
-        if (Method is not (TrainingMethods.Full or TrainingMethods.Lora))
-            p.Add($"training.method '{Method}' must be '{TrainingMethods.Full}' or '{TrainingMethods.Lora}'");
         if (Strategy is not (TrainingStrategies.FromLatest or TrainingStrategies.FromBase))
             p.Add($"training.strategy '{Strategy}' must be '{TrainingStrategies.FromLatest}' or '{TrainingStrategies.FromBase}'");
         if (!(DebounceSeconds >= 0) || double.IsInfinity(DebounceSeconds)) p.Add("training.debounce_seconds must be >= 0");
@@ -60,12 +53,6 @@ public sealed record GateProfile
 
     /// <summary>Allowed rise of eval_loss (absolute, nats).</summary>
     [JsonPropertyName("max_eval_loss_increase")] public double MaxEvalLossIncrease { get; init; } = 0.05;
-}
-
-public static class TrainingMethods
-{
-    public const string Full = "full";
-    public const string Lora = "lora";
 }
 
 public static class TrainingStrategies

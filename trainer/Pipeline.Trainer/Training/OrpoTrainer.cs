@@ -129,7 +129,7 @@ public static class OrpoTrainer
             {
                 // Stopped from outside (the worker on SIGTERM): keep the steps done so far as a checkpoint to resume from.
                 if (step > 0 && (existing.Count == 0 || !existing[^1].EndsWith($"-{step:D6}", StringComparison.Ordinal)))
-                    Checkpoint.Save(outputDir, step, model, optimizer, state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds }, c.SaveTotalLimit);
+                    Checkpoint.Save(outputDir, step, owner, optimizer, state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds }, c.SaveTotalLimit);
                 ct.ThrowIfCancellationRequested();
             }
             var lr = c.LearningRate * schedule.Factor(step);

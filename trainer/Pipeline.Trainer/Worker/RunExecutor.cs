@@ -22,6 +22,9 @@ public sealed class RunExecutor(
     BlobServiceClient blobs, OrpoRunEngine engine, BaseModelCache cache, WorkerOptions options, ResiliencePipeline retry,
     ILogger<RunExecutor> log)
 {
+    /// <summary>Where a LoRA run's merged full model lives, in the output folder and in the version.</summary>
+    private const string MergedFolder = "merged";
+
     private static readonly HashSet<string> TrainingLogs = ["metrics.jsonl", "train_summary.json", "orpo_config.json"];
 
     private BlobContainerClient Runs => blobs.GetBlobContainerClient(StorageLayout.Runs);
@@ -41,7 +44,9 @@ public sealed class RunExecutor(
         var runDir = Path.Combine(options.WorkDirectory, target, runId);
         var (dataDir, outputDir) = (Path.Combine(runDir, "data"), Path.Combine(runDir, "output"));
         Directory.CreateDirectory(dataDir);
+        // LoRA runs also write the merged model: it is what evaluation, samples and from_latest continue from.
         var config = ParseOrpoConfig(profile.Training, Path.Combine(runDir, "orpo_config.profile.json"), target);
+        if (config.UsePeft) config = config with { MergeAdapter = true };
 
         status.Report(s => s with { Stage = "downloading data" });
         var (trainFile, evalFile) = await DownloadDatasetsAsync(target, request.DatasetIds, dataDir, ct);
@@ -74,7 +79,7 @@ public sealed class RunExecutor(
         {
             try
             {
-                trained = await engine.TrainAsync(job, new StatusProgress(status), ct);
+                trained = await engine.TrainAsync(job, new RunProgress(status), ct);
             }
             catch (OperationCanceledException)
             {
@@ -87,7 +92,8 @@ public sealed class RunExecutor(
         var trainingFinishedAt = DateTimeOffset.UtcNow;
 
         status.Report(s => s with { Stage = "evaluating" });
-        var after = await engine.EvaluateAsync(outputDir, evalFile, config, ct);
+        var trainedModel = config.UsePeft ? Path.Combine(outputDir, MergedFolder) : outputDir;
+        var after = await engine.EvaluateAsync(trainedModel, evalFile, config, ct);
         var before = await engine.EvaluateAsync(model.LocalPath, evalFile, config, ct);
         var latestStore = new LatestPointerStore(Models);
         var latest = (await retry.ExecuteAsync(async t => await latestStore.ReadAsync(target, t), ct)).Pointer;
@@ -100,7 +106,7 @@ public sealed class RunExecutor(
         }
         var prompts = OrpoRunEngine.SamplePrompts(evalFile, profile.Training.SamplePrompts);
         var samplesBefore = await engine.CompleteAsync(model.LocalPath, prompts, profile.Training.SampleMaxNewTokens, ct);
-        var samplesAfter = await engine.CompleteAsync(outputDir, prompts, profile.Training.SampleMaxNewTokens, ct);
+        var samplesAfter = await engine.CompleteAsync(trainedModel, prompts, profile.Training.SampleMaxNewTokens, ct);
 
         status.Report(s => s with { Stage = "writing version" });
         var store = new ModelVersionStore(Models);
@@ -133,7 +139,7 @@ public sealed class RunExecutor(
         {
             Target = target, Version = version.Name, RunId = runId, RequestId = request.RequestId,
             BaseModel = new BaseModelLineage(start.BaseModel, start.Sha256), ParentVersion = start.ParentVersion,
-            DatasetIds = request.DatasetIds, TrainingMode = profile.Training.Method,
+            DatasetIds = request.DatasetIds, TrainingMode = config.UsePeft ? "lora" : "full",
             HyperParameters = JsonNode.Parse(config.ToJson())!.AsObject(), Metrics = after.Metrics, Gate = gate,
             CodeVersion = CodeVersion, Timings = timings, Files = [.. files, .. reportFiles],
         };
@@ -170,6 +176,10 @@ public sealed class RunExecutor(
             var name = Path.GetFileName(path);
             yield return new VersionFile(path, TrainingLogs.Contains(name) ? "training/" + name : name);
         }
+        var merged = Path.Combine(outputDir, MergedFolder);
+        if (Directory.Exists(merged))
+            foreach (var path in Directory.EnumerateFiles(merged))
+                yield return new VersionFile(path, $"{MergedFolder}/{Path.GetFileName(path)}");
         var tensorBoard = Path.Combine(outputDir, "runs");
         if (Directory.Exists(tensorBoard))
             foreach (var path in Directory.EnumerateFiles(tensorBoard, "*", SearchOption.AllDirectories))
@@ -263,14 +273,22 @@ public sealed class RunExecutor(
         return (start, model);
     }
 
-    private Task<ResolvedModel> VersionModelAsync(string target, string versionName, CancellationToken ct) =>
-        ModelVersion.TryParseName(versionName, out var n)
-            ? cache.FromBlobFolderAsync(Models, new ModelVersion(target, n).Prefix, $"{StorageLayout.Models}/{target}/{versionName}", ct, VersionModelFile)
-            : throw new RunInputException($"latest.json of '{target}' names '{versionName}', which is not a version");
+    /// <summary>A version's full model in the local cache: its root, or merged/ for a LoRA version.</summary>
+    private async Task<ResolvedModel> VersionModelAsync(string target, string versionName, CancellationToken ct)
+    {
+        if (!ModelVersion.TryParseName(versionName, out var n))
+            throw new RunInputException($"latest.json of '{target}' names '{versionName}', which is not a version");
+        var prefix = new ModelVersion(target, n).Prefix;
+        var source = $"{StorageLayout.Models}/{target}/{versionName}";
+        var mergedConfig = Models.GetBlobClient($"{prefix}{MergedFolder}/config.json");
+        if (await retry.ExecuteAsync(async t => (await mergedConfig.ExistsAsync(t)).Value, ct))
+            return await cache.FromBlobFolderAsync(Models, $"{prefix}{MergedFolder}/", $"{source}/{MergedFolder}", ct);
+        return await cache.FromBlobFolderAsync(Models, prefix, source, ct, VersionModelFile);
+    }
 
     /// <summary>The files of a version that make up the model (not its manifest, allocation, report or training logs).</summary>
     private static bool VersionModelFile(string relativeName) =>
-        !relativeName.StartsWith("eval/", StringComparison.Ordinal) && !relativeName.StartsWith("training/", StringComparison.Ordinal)
+        !relativeName.Contains('/', StringComparison.Ordinal)
         && relativeName is not (ModelVersionStore.AllocationBlob or ModelVersionStore.ManifestBlob);
 
     private static List<HistoryPoint> ReadHistory(string metricsFile)
@@ -285,18 +303,5 @@ public sealed class RunExecutor(
             points.Add(new HistoryPoint(node["step"]!.GetValue<int>(), metrics));
         }
         return points;
-    }
-
-    /// <summary>Engine progress into the status snapshot: a field swap, no I/O (the reporter writes in the background).</summary>
-    private sealed class StatusProgress(RunStatusReporter status) : IProgress<Training.TrainProgress>
-    {
-        public void Report(Training.TrainProgress p)
-        {
-            if (p.IsEval) return;
-            status.Report(s => s with
-            {
-                Step = p.Step, TotalSteps = p.TotalSteps, Loss = p.Loss, TokensPerSecond = p.TokensPerSecond, EtaSeconds = p.Eta.TotalSeconds,
-            });
-        }
     }
 }
