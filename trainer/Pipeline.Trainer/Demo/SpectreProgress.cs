@@ -21,8 +21,8 @@ public sealed class SpectreProgress(IAnsiConsole console) : IDemoProgress
 
     public void Training(DemoTrainingState s)
     {
-        var bar = Bar(s.Step, s.TotalSteps, 24);
-        var line = $"   [grey]{Markup.Escape(s.RunId)}[/] {Markup.Escape(s.Phase)} {bar} step {s.Step}/{s.TotalSteps}" +
+        var bar = Bar(s.Step, s.TotalSteps, 20);
+        var line = $"   [grey]{Markup.Escape(s.RunId[..Math.Min(12, s.RunId.Length)])}[/] {Markup.Escape(s.Phase)} {bar} {s.Step}/{s.TotalSteps}" +
                    (s.Loss is { } loss ? $"  loss {loss:0.0000}" : "") +
                    (s.Eta is { } eta ? $"  ETA {eta:mm\\:ss}" : "");
         // Only changes are printed, so a redirected log stays short.
@@ -34,26 +34,30 @@ public sealed class SpectreProgress(IAnsiConsole console) : IDemoProgress
     public void Summary(DemoResult result)
     {
         console.WriteLine();
-        var datasets = new Table().Title("[bold]Datasets[/]").AddColumns("file", "dataset", "accepted", "rejected", "train / eval", "report");
+        var datasets = new Table().Title("[bold]Datasets[/]").AddColumns("file", "dataset", "accepted", "rejected", "train / eval");
         foreach (var d in result.Datasets)
-            datasets.AddRow(Esc(d.File), Esc(d.DatasetId), d.RowsAccepted.ToString(), d.RowsRejected.ToString(), $"{d.TrainRows} / {d.EvalRows}", Esc(d.ReportBlob));
+            datasets.AddRow(Esc(d.File), Esc(d.DatasetId), d.RowsAccepted.ToString(), d.RowsRejected.ToString(), $"{d.TrainRows} / {d.EvalRows}");
         console.Write(datasets);
+        foreach (var d in result.Datasets) console.MarkupLine($"report {Esc(d.DatasetId)}: {Esc(d.ReportBlob)}");
 
-        var versions = new Table().Title("[bold]Model versions[/]")
-            .AddColumns("version", "from", "datasets", "eval_rewards/accuracies", "eval_loss", "gate");
+        console.WriteLine();
+        var versions = new Table().Title("[bold]Model versions[/] (eval on the held-out split, before -> after)")
+            .AddColumns("version", "from", "datasets", "rewards/accuracies", "eval_loss", "gate");
         foreach (var v in result.Versions)
             versions.AddRow(
                 Esc(v.Version),
-                Esc(v.ParentVersion ?? "base model"),
+                Esc(v.ParentVersion ?? "base"),
                 Esc(string.Join(", ", v.DatasetIds.Select(Short))),
                 $"{F(v.Before(GateDecision.AccuracyMetric))} -> [bold]{F(v.After(GateDecision.AccuracyMetric))}[/]",
                 $"{F(v.Before(GateDecision.LossMetric))} -> [bold]{F(v.After(GateDecision.LossMetric))}[/]",
-                v.Gate.Passed ? $"[green]passed[/]: {Esc(v.Gate.Reason)}" : $"[yellow]held back[/]: {Esc(v.Gate.Reason)}");
+                v.Gate.Passed ? "[green]passed[/]" : "[yellow]held back[/]");
         console.Write(versions);
-
-        console.MarkupLine($"latest: [bold]{Esc(result.Latest?.Version ?? "none")}[/] (models/{Esc(result.Target)}/latest.json)");
         foreach (var v in result.Versions)
-            console.MarkupLine($"report {Esc(v.Version)}: {Esc(v.ReportHtmlBlob)} - local copy [link]{Esc(v.LocalReportCopy)}[/]");
+        {
+            console.MarkupLine($"gate {Esc(v.Version)}: {Esc(v.Gate.Reason)}");
+            console.MarkupLine($"report {Esc(v.Version)}: {Esc(v.ReportHtmlBlob)}, local copy [link]{Esc(v.LocalReportCopy)}[/]");
+        }
+        console.MarkupLine($"[bold]latest: {Esc(result.Latest?.Version ?? "none")}[/] (models/{Esc(result.Target)}/latest.json)");
         console.MarkupLine($"[grey]{Esc(result.State)}; {Esc(result.Storage)}; {result.Elapsed.TotalSeconds:0} s in all[/]");
     }
 
@@ -63,7 +67,7 @@ public sealed class SpectreProgress(IAnsiConsole console) : IDemoProgress
         return "[green]" + new string('#', filled) + "[/][grey]" + new string('.', width - filled) + "[/]";
     }
 
-    private static string Short(string datasetId) => datasetId.Length > 14 ? datasetId[..14] : datasetId;
+    private static string Short(string datasetId) => datasetId.Length > 11 ? datasetId[..11] : datasetId;
     private static string F(double? v) => v is { } x ? x.ToString("0.000") : "n/a";
     private static string Esc(string s) => Markup.Escape(s);
 }
