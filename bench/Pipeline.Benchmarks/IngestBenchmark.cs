@@ -93,6 +93,7 @@ public static class IngestBenchmark
             "validate" => await ValidateAsync(file, tokenizer: null),
             "tokenizer" => await TokenizerAloneAsync(file, new Gpt2TextTokenizer()),
             "validate-tokens" => await ValidateAsync(file, new Gpt2TextTokenizer()),
+            "stages" => await StagesAsync(file),
             _ => throw new ArgumentException($"unknown mode {mode}"),
         };
         var seconds = clock.Elapsed.TotalSeconds;
@@ -168,6 +169,50 @@ public static class IngestBenchmark
     }
 
     private readonly record struct Counted(long Rows, long Tokens);
+
+    /// <summary>`--mode stages`: one thread, each stage of row validation timed on its own (profiling aid).</summary>
+    private static async Task<long> StagesAsync(string file)
+    {
+        var reader = new JsonLinesReader(Open(file), int.MaxValue);
+        var parser = new RowParser(null, null);
+        var tokenizer = new Gpt2TextTokenizer();
+        var ticks = new Dictionary<string, long>();
+        long pairs = 0, t = Stopwatch.GetTimestamp();
+        void Lap(string stage)
+        {
+            var now = Stopwatch.GetTimestamp();
+            ticks[stage] = ticks.GetValueOrDefault(stage) + now - t;
+            t = now;
+        }
+        while (true)
+        {
+            var batch = await reader.NextAsync(default);
+            Lap("read + split lines");
+            if (batch is null) break;
+            foreach (var row in batch.Rows)
+            {
+                using (JsonDocument.Parse(batch.Bytes(row))) { }
+                Lap("(baseline) JsonDocument.Parse");
+                var parsed = parser.Parse(batch.Bytes(row));
+                Lap("RowParser.Parse (all checks)");
+                var line = parsed.Pair!.ToJsonLine(out var promptBytes);
+                Lap("ToJsonLine");
+                PairIndex.RowHash(line);
+                Lap("SHA-256 of line");
+                System.IO.Hashing.XxHash3.HashToUInt64(line.AsSpan(0, promptBytes));
+                Lap("XxHash3 of prompt");
+                foreach (var m in parsed.Pair.Prompt.Concat(parsed.Pair.Chosen).Concat(parsed.Pair.Rejected)) tokenizer.CountTokens(m.Content);
+                Lap("(tokens) CountTokens");
+                pairs++;
+            }
+            batch.Release();
+            Lap("release");
+        }
+        var total = ticks.Values.Sum();
+        foreach (var (stage, n) in ticks)
+            Console.Error.WriteLine($"{stage,-32} {n * 1000.0 / Stopwatch.Frequency,9:F0} ms {100.0 * n / total,5:F1}%");
+        return pairs;
+    }
 
     private static long PeakRssKb()
     {

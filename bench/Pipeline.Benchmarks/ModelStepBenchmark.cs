@@ -1,4 +1,4 @@
-// `./run bench model-step [--steps N] [--threads N] [--flat-steps N] [--skip-pytorch]`: one training step (forward,
+// `./run bench model-step [--steps N] [--threads N] [--flat-steps N] [--hidden 256|512] [--pytorch-first] [--skip-pytorch]`: one training step (forward,
 // cross-entropy, backward, clip, AdamW; batch 8 x 256, fp32) of the Llama model in TorchSharp, and back to back the
 // same model and step in PyTorch eager (bench/pytorch/model_step.py); then a 200-step memory flatness run.
 using System.Diagnostics;
@@ -28,18 +28,24 @@ internal static class ModelStepBenchmark
         var matmul = MatmulGflops();
         Console.WriteLine($"fp32 matmul 2048^3 (TorchSharp): {matmul:F1} GFLOP/s");
         Console.WriteLine("config            framework            tokens/s   peak RSS MiB   share of matmul rate   vs PyTorch");
-        foreach (var (hidden, layers) in new[] { (256, 4), (512, 8) })
+        var only = IntArg(args, "--hidden", 0);
+        foreach (var (hidden, layers) in new[] { (256, 4), (512, 8) }.Where(c => only == 0 || c.Item1 == only))
         {
             var config = BenchConfig(hidden, layers);
             var flopsPerToken = FlopsPerToken(config);
+            // Under a shared CPU the load drifts: --pytorch-first swaps the order to show how much that matters.
+            var peerFirst = args.Contains("--pytorch-first");
+            var peer = peerFirst ? PyTorchStep(config, steps, threads) : null;
             var ours = TorchSharpStep(config, steps, matmul);
-            var peer = args.Contains("--skip-pytorch") ? null : PyTorchStep(config, steps, threads);
+            if (!peerFirst && !args.Contains("--skip-pytorch"))
+                peer = PyTorchStep(config, steps, threads);
             foreach (var f in new[] { ours, peer }.OfType<StepFigures>())
                 Console.WriteLine($"h{hidden}/L{layers,-12} {f.Framework,-20} {f.TokensPerSecond,8:F0}   {f.PeakRssBytes / 1048576.0,12:F0}   " +
                                   $"{f.TokensPerSecond * flopsPerToken / (matmul * 1e9),20:P1}   " +
                                   (f == ours && peer is not null ? $"{ours.TokensPerSecond / peer.TokensPerSecond:F2}x" : ""));
         }
-        Flatness(flatSteps);
+        if (flatSteps > 0)
+            Flatness(flatSteps);
         return 0;
     }
 

@@ -1,4 +1,4 @@
-// `./run bench orpo-step [--steps N] [--threads N] [--skip-pytorch] [--skip-bf16]`: one ORPO optimizer step (4 pairs =
+// `./run bench orpo-step [--steps N] [--threads N] [--skip-pytorch] [--skip-bf16] [--small-only]`: one ORPO optimizer step (4 pairs =
 // 8 rows x 256 tokens, 64 prompt tokens; forward, TRL loss, backward, clip, AdamW) in TorchSharp fp32 and bf16 (float32
 // master weights), and the same step in PyTorch eager (bench/pytorch/orpo_step.py, TRL's loss transcribed).
 using System.Diagnostics;
@@ -29,7 +29,7 @@ internal static class OrpoStepBenchmark
         var matmul = MatmulGflops();
         Console.WriteLine($"fp32 matmul 2048^3 (TorchSharp): {matmul:F1} GFLOP/s");
         Console.WriteLine("config        framework              tokens/s   peak RSS MiB   share of fp32 matmul   vs PyTorch   loss");
-        foreach (var (hidden, layers) in new[] { (256, 4), (512, 8) })
+        foreach (var (hidden, layers) in new[] { (256, 4), (512, 8) }.Take(args.Contains("--small-only") ? 1 : 2))
         {
             var config = new LlamaConfig
             {

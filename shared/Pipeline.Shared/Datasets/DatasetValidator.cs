@@ -35,7 +35,8 @@ public static class DatasetValidator
         }
         catch (Exception e) when (Unwrap(e) is RowReadException r)
         {
-            if (r.Row is { } row) state.Reject(row, r.Reason, r.Message);
+            if (file is { BytesRead: 0 }) state.Problems.Add(new FileProblem(ReasonCodes.EmptyFile, "the file is empty"));
+            else if (r.Row is { } row) state.Reject(row, r.Reason, r.Message);
             else state.Problems.Add(new FileProblem(r.Reason, r.Message));
         }
         catch (Exception e) when (Unwrap(e) is DataLimitExceededException d)
@@ -69,7 +70,7 @@ public static class DatasetValidator
     {
         var parser = new RowParser(settings.Profile.Schema, settings.Profile.ColumnMapping);
         // In-flight batches are bounded, so memory is too: about (parallelism * 2) batches of ~1 MB.
-        var inFlight = Channel.CreateBounded<Task<RowOutcome[]>>(Math.Max(2, settings.Parallelism * 2));
+        var inFlight = Channel.CreateBounded<Task<OutcomeBatch>>(Math.Max(2, settings.Parallelism * 2));
         var producer = Task.Run(async () =>
         {
             try
@@ -85,8 +86,12 @@ public static class DatasetValidator
         }, ct);
 
         await foreach (var task in inFlight.Reader.ReadAllAsync(ct).ConfigureAwait(false))
-            foreach (var outcome in await task.ConfigureAwait(false))
-                await state.ConsumeAsync(outcome, sinks, ct).ConfigureAwait(false);
+        {
+            var batch = await task.ConfigureAwait(false);
+            foreach (ref readonly var outcome in batch.Rows) state.Consume(outcome, batch);
+            batch.Release();
+            await state.FlushAsync(sinks, ct).ConfigureAwait(false);
+        }
         await producer.ConfigureAwait(false);
         await inFlight.Reader.Completion.ConfigureAwait(false);
     }
@@ -96,14 +101,14 @@ public static class DatasetValidator
     {
         private readonly TargetProfile _profile = settings.Profile;
         private readonly Dictionary<UInt128, long> _seen = [];
-        private readonly IncrementalHash _content = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        private readonly IncrementalHash _dataset = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly RowHashes _content = new();
+        private readonly RowHashes _dataset = new();
+        private readonly PooledBuffer _trainLines = new(1 << 16), _evalLines = new(1 << 16);
         private readonly List<UInt128> _accepted = [];
         private readonly List<int> _lengths = [];
         private readonly SortedDictionary<string, long> _reasons = new(StringComparer.Ordinal);
         private readonly List<Rejection> _rejections = [];
         private readonly ulong _evalThreshold = (ulong)(settings.Profile.EvalShare * ulong.MaxValue);
-        private static readonly byte[] Newline = "\n"u8.ToArray();
         private string? _schema;
         private long _rowsRead, _train, _eval, _tooLong;
 
@@ -121,7 +126,8 @@ public static class DatasetValidator
             if (reason == ReasonCodes.TooLong) _tooLong++;
         }
 
-        public async ValueTask ConsumeAsync(RowOutcome o, DatasetSinks sinks, CancellationToken ct)
+        /// <summary>Judges one outcome in file order; an accepted line is staged for its split's sink.</summary>
+        public void Consume(in RowOutcome o, OutcomeBatch batch)
         {
             if (o.Reason is not null)
             {
@@ -146,7 +152,7 @@ public static class DatasetValidator
                 return;
             }
             _seen[o.PairHash] = o.Line;
-            Append(_content, o);
+            _content.Append(o.PairHash, o.HashTail);
             if (settings.KnownPairs.Contains(o.PairHash))
             {
                 Reject(o.Line, ReasonCodes.DuplicatePair, "pair is already in an earlier dataset of this target");
@@ -155,19 +161,26 @@ public static class DatasetValidator
             _rowsRead++;
             _accepted.Add(o.PairHash);
             _lengths.Add(settings.CountsTokens ? o.Tokens : o.Chars);
-            Append(_dataset, o);
-            var sink = o.PromptHash < _evalThreshold ? sinks.Eval : sinks.Train;
-            if (o.PromptHash < _evalThreshold) _eval++; else _train++;
-            await sink.WriteAsync(o.Normalised, ct).ConfigureAwait(false);
-            await sink.WriteAsync(Newline, ct).ConfigureAwait(false);
+            _dataset.Append(o.PairHash, o.HashTail);
+            var eval = o.PromptHash < _evalThreshold;
+            if (eval) _eval++; else _train++;
+            var staged = eval ? _evalLines : _trainLines;
+            staged.Write(batch.Line(o));
+            staged.Write("\n"u8);
         }
 
-        private static void Append(IncrementalHash hash, in RowOutcome o)
+        /// <summary>Writes the lines staged since the last call (at most one batch's worth) to the sinks.</summary>
+        public async ValueTask FlushAsync(DatasetSinks sinks, CancellationToken ct)
         {
-            Span<byte> rowHash = stackalloc byte[32];
-            BinaryPrimitives.WriteUInt128BigEndian(rowHash, o.PairHash);
-            BinaryPrimitives.WriteUInt128BigEndian(rowHash[16..], o.HashTail);
-            hash.AppendData(rowHash);
+            await Flush(_trainLines, sinks.Train).ConfigureAwait(false);
+            await Flush(_evalLines, sinks.Eval).ConfigureAwait(false);
+
+            async ValueTask Flush(PooledBuffer staged, Stream sink)
+            {
+                if (staged.WrittenCount == 0) return;
+                await sink.WriteAsync(staged.WrittenMemory, ct).ConfigureAwait(false);
+                staged.Clear();
+            }
         }
 
         public ValidationResult Finish()
@@ -199,7 +212,7 @@ public static class DatasetValidator
                 Reasons = _reasons,
                 Rejections = _rejections.OrderBy(r => r.Line).ToList(),
                 FileProblems = Problems,
-                DatasetId = usable ? "ds-" + Convert.ToHexStringLower(_dataset.GetHashAndReset())[..16] : null,
+                DatasetId = usable ? "ds-" + _dataset.Id() : null,
                 TrainRows = _train,
                 EvalRows = _eval,
                 Tokenizer = settings.Tokenizer is null ? null : settings.TokenizerName ?? "configured",
@@ -208,8 +221,36 @@ public static class DatasetValidator
                 CharLengths = settings.CountsTokens ? null : lengths,
             };
             // Computed even for an unusable file: a repeat whose rows all duplicate its own earlier dataset is recognised by it.
-            var contentId = _seen.Count > 0 ? "ct-" + Convert.ToHexStringLower(_content.GetHashAndReset())[..16] : null;
+            var contentId = _seen.Count > 0 ? "ct-" + _content.Id() : null;
             return new ValidationResult(report, _accepted, contentId);
+        }
+
+        /// <summary>SHA-256 over a sequence of 32-byte row hashes, fed to the hash 4 KB at a time.</summary>
+        private sealed class RowHashes
+        {
+            private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            private readonly byte[] _pending = new byte[128 * 32];
+            private int _count;
+
+            public void Append(UInt128 pairHash, UInt128 tail)
+            {
+                if (_count == _pending.Length)
+                {
+                    _hash.AppendData(_pending);
+                    _count = 0;
+                }
+                BinaryPrimitives.WriteUInt128BigEndian(_pending.AsSpan(_count), pairHash);
+                BinaryPrimitives.WriteUInt128BigEndian(_pending.AsSpan(_count + 16), tail);
+                _count += 32;
+            }
+
+            /// <summary>The first 16 hex digits of the hash of everything appended.</summary>
+            public string Id()
+            {
+                _hash.AppendData(_pending, 0, _count);
+                _count = 0;
+                return Convert.ToHexStringLower(_hash.GetHashAndReset())[..16];
+            }
         }
 
         private static LengthStats? Stats(List<int> values, string unit)

@@ -13,7 +13,7 @@ public sealed record ChatMessage(string Role, string Content);
 
 public sealed record PreferencePair(IReadOnlyList<ChatMessage> Prompt, IReadOnlyList<ChatMessage> Chosen, IReadOnlyList<ChatMessage> Rejected)
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    internal static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The normalised JSON line (no trailing newline), UTF-8.</summary>
     public byte[] ToJsonLine() => ToJsonLine(out _);

@@ -26,9 +26,15 @@ public sealed class RowParser(string? forcedSchema, IReadOnlyDictionary<string, 
 
     private readonly string? _schema = columnMapping is { Count: > 0 } ? SchemaNames.Mapped : forcedSchema;
 
-    public ParsedRow Parse(ReadOnlyMemory<byte> json)
+    /// <summary>True when rows are read as the TRL standard schema (forced or detected), the case
+    /// <see cref="StandardRowWriter"/> handles without a DOM.</summary>
+    internal bool MayBeStandard => _schema is null or SchemaNames.Standard;
+
+    public ParsedRow Parse(ReadOnlyMemory<byte> json) => CheckBytes(json.Span) ?? ParseJson(json);
+
+    /// <summary>The byte-level checks every row passes first: valid UTF-8, no raw control bytes but tab, CR and LF.</summary>
+    internal static ParsedRow? CheckBytes(ReadOnlySpan<byte> span)
     {
-        var span = json.Span;
         if (!Utf8.IsValid(span)) return ParsedRow.Reject(ReasonCodes.InvalidEncoding, "row is not valid UTF-8");
         var control = span.IndexOfAnyInRange((byte)0, (byte)0x1F);
         while (control >= 0 && span[control] is (byte)'\t' or (byte)'\r' or (byte)'\n')
@@ -37,7 +43,12 @@ public sealed class RowParser(string? forcedSchema, IReadOnlyDictionary<string, 
             control = next < 0 ? -1 : control + 1 + next;
         }
         if (control >= 0) return ParsedRow.Reject(ReasonCodes.InvalidEncoding, $"row contains control character 0x{span[control]:X2} at byte {control + 1}");
+        return null;
+    }
 
+    /// <summary>The DOM path: every schema, every reason code. Expects a row that passed <see cref="CheckBytes"/>.</summary>
+    internal ParsedRow ParseJson(ReadOnlyMemory<byte> json)
+    {
         JsonDocument doc;
         try
         {

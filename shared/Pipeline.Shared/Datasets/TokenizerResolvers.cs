@@ -1,14 +1,14 @@
-// Turns a tokenizer name or folder from a profile or the command line into an ITextTokenizer.
+// Resolves a tokenizer named in a profile or on the command line: "gpt2" (built in) or a Hugging Face folder.
 using Pipeline.Shared.Tokenization;
 
 namespace Pipeline.Shared.Datasets;
 
 public static class TokenizerResolvers
 {
-    /// <summary>"gpt2" resolves to <see cref="Gpt2TextTokenizer"/>; Hugging Face folders need the HfTokenizer loader
-    /// (wired by the host). Throws <see cref="ArgumentException"/> naming what is missing.</summary>
+    /// <summary>"gpt2" resolves to <see cref="Gpt2TextTokenizer"/>; anything else is a Hugging Face model or tokenizer
+    /// folder loaded with <see cref="HfTokenizer.Load"/> (errors name the file and the reason).</summary>
     public static ITextTokenizer Builtin(string nameOrDir) =>
         nameOrDir.Equals("gpt2", StringComparison.OrdinalIgnoreCase)
             ? new Gpt2TextTokenizer()
-            : throw new ArgumentException($"tokenizer '{nameOrDir}' cannot be loaded here: only 'gpt2' is built in");
+            : HfTokenizer.Load(nameOrDir);
 }

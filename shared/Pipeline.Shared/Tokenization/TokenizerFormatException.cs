@@ -2,7 +2,7 @@
 namespace Pipeline.Shared.Tokenization;
 
 public sealed class TokenizerFormatException(string file, string reason)
-    : Exception($"{file}: {reason}")
+    : FormatException($"{file}: {reason}")
 {
     public string File { get; } = file;
     public string Reason { get; } = reason;

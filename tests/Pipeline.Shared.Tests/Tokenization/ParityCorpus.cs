@@ -26,6 +26,7 @@ public static class ParityCorpus
         "           ",
         "<not_a_token> <|fake|> [INST] almost",
         "Math 𝐀𝐁𝐂 and CJK-B 𠀀𠀁 letters, 𝟙𝟚 digits",
+        "Odd spaces:\u00A0nbsp\u3000ideographic\u2028line\u000Bvt\u000Cff\u0085nel\u200Bzwsp \u00A0 \u2003em",
     ];
 
     /// <summary>Texts holding the special tokens of <paramref name="specials"/>, as a chat template produces them.</summary>

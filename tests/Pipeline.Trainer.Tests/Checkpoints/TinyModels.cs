@@ -12,9 +12,5 @@ internal static class TinyModels
         BosTokenId = 1, EosTokenIds = [2], InitializerRange = 0.2,
     };
 
-    public static CausalLm Create(int seed, bool tied = false)
-    {
-        TorchSharp.torch.manual_seed(seed);
-        return new CausalLm(Config(tied));
-    }
+    public static CausalLm Create(int seed, bool tied = false) => new(Config(tied), seed);
 }

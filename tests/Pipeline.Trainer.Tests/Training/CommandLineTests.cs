@@ -67,6 +67,22 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Train_with_use_peft_writes_a_PEFT_adapter_and_a_merged_model()
+    {
+        var output = Path.Combine(TrainingFixture.TempDir(), "lora");
+        var code = await CommandLine.RunAsync(["train", "--model", RepoPaths.TinyLlama, "--data", Path.Combine(TrainingFixture.SyntheticDir, "train.jsonl"),
+            "--output", output, "--max_steps", "2", "--learning_rate", "1e-2", "--use_peft", "true", "--lora_r", "4", "--merge_adapter", "true"]);
+
+        Assert.Equal(0, code);
+        Assert.True(File.Exists(Path.Combine(output, "adapter_config.json")));
+        Assert.True(File.Exists(Path.Combine(output, "adapter_model.safetensors")));
+        Assert.False(File.Exists(Path.Combine(output, "model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(output, "tokenizer.json")));
+        using var merged = HfModelFolder.Load(Path.Combine(output, "merged"), TorchSharp.torch.CPU);
+        Assert.True(File.Exists(Path.Combine(output, "merged", "tokenizer.json")));
+    }
+
+    [Fact]
     public async Task Train_rejects_an_unknown_config_key_with_a_clear_error()
     {
         var stderr = new StringWriter();

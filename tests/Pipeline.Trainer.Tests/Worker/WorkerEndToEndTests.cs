@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text.Json;
+using Pipeline.Shared.Telemetry;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
 using Pipeline.Trainer.Versions;
@@ -10,10 +12,19 @@ namespace Pipeline.Trainer.Tests.Worker;
 public sealed class WorkerEndToEndTests(AzuriteFixture azurite)
 {
     [Fact]
-    public async Task Trains_a_queued_request_into_v0001_with_manifest_report_checkpoints_and_latest()
+    public async Task Trains_a_queued_request_into_v0001_with_manifest_report_and_latest_in_the_ingest_trace()
     {
         var bed = new WorkerTestBed(azurite);
-        var request = await bed.ArrangeAsync();
+        var traceId = ActivityTraceId.CreateRandom();
+        var request = (await bed.ArrangeAsync()) with { TraceParent = $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01" };
+        var spans = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == PipelineTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (spans) spans.Add(a); },
+        };
+        ActivitySource.AddActivityListener(listener);
         await bed.PublishAsync(request);
 
         var handled = await bed.RunWorkerAsync(bed.Settings("worker-a"));
@@ -46,8 +57,36 @@ public sealed class WorkerEndToEndTests(AzuriteFixture azurite)
         Assert.Equal(6, report.GetProperty("history").GetArrayLength());
         var latest = JsonDocument.Parse(await bed.BlobBytesAsync(StorageLayout.Models, StorageLayout.ModelLatestBlob(bed.Target))).RootElement;
         Assert.Equal("v0001", latest.GetProperty("version").GetString());
-        var checkpoints = new CheckpointStore(bed.Container(StorageLayout.Runs), bed.Target, RunBlobs.RunId(request), StorageRetry.Create(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        Assert.Contains(2, await checkpoints.CompleteStepsAsync(CancellationToken.None));
         Assert.Null((await bed.Queue.PeekMessageAsync()).Value);
+        lock (spans)
+            Assert.Contains(spans, a => a.OperationName == "trainer.run" && a.TraceId == traceId
+                                        && (string?)a.GetTagItem(PipelineTelemetry.Tags.RequestId) == request.RequestId);
+    }
+
+    [Fact]
+    public async Task From_latest_continues_training_from_v0001_and_reports_it_as_parent_and_current_latest()
+    {
+        var bed = new WorkerTestBed(azurite, strategy: "from_latest");
+        var first = await bed.ArrangeAsync("ds-one");
+        var second = await bed.ArrangeAsync("ds-two");
+        await bed.PublishAsync(first);
+
+        await bed.RunWorkerAsync(bed.Settings("worker-a", idleStopSeconds: 2));
+        await bed.PublishAsync(second);
+        await bed.RunWorkerAsync(bed.Settings("worker-a", idleStopSeconds: 2));
+
+        Assert.Equal([1, 2], await bed.VersionsAsync());
+        var v2 = StorageLayout.ModelVersionPrefix(bed.Target, 2);
+        var manifest = JsonDocument.Parse(await bed.BlobBytesAsync(StorageLayout.Models, v2 + "manifest.json")).RootElement;
+        Assert.Equal("v0001", manifest.GetProperty("parent_version").GetString());
+        Assert.Equal("base-models/tiny-llama", manifest.GetProperty("base_model").GetProperty("source").GetString());
+        var report = JsonDocument.Parse(await bed.BlobBytesAsync(StorageLayout.Models, v2 + "eval/report.json")).RootElement;
+        Assert.Equal("v0001", report.GetProperty("latest_version").GetString());
+        // v0001 is both where v0002 started and the current latest: the same numbers on the same held-out split.
+        Assert.Equal(report.GetProperty("metrics_before").GetProperty("eval_loss").GetDouble(),
+            report.GetProperty("metrics_latest").GetProperty("eval_loss").GetDouble());
+        Assert.Equal("v0001", report.GetProperty("gate").GetProperty("compared_with").GetString());
+        var status = (await bed.StatusAsync(second))!;
+        Assert.Equal(report.GetProperty("gate").GetProperty("passed").GetBoolean() ? RunState.Succeeded : RunState.Rejected, status.State);
     }
 }

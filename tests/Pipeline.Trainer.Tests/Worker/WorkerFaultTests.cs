@@ -29,20 +29,28 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task A_malformed_message_and_a_missing_dataset_are_poisoned_with_reasons_and_the_worker_keeps_serving()
+    public async Task A_malformed_message_a_missing_dataset_and_a_bad_row_are_poisoned_with_reasons_and_the_worker_keeps_serving()
     {
         var bed = new WorkerTestBed(azurite);
         var good = await bed.ArrangeAsync();
         await bed.Queue.SendMessageAsync("this is not a training request");
         var missing = bed.Request("ds-that-was-never-ingested");
         await bed.PublishAsync(missing);
+        var datasets = bed.Container(StorageLayout.Datasets);
+        await datasets.GetBlobClient(StorageLayout.DatasetTrainBlob(bed.Target, "ds-bad")).UploadAsync(BinaryData.FromString(
+            "{\"prompt\": \"Hi?\", \"chosen\": \" Hello.\", \"rejected\": \" Go away.\"}\n{\"prompt\": \"Where?\", \"chosen\": \" Here.\"}\n"));
+        await datasets.GetBlobClient(StorageLayout.DatasetEvalBlob(bed.Target, "ds-bad")).UploadAsync(
+            BinaryData.FromString("{\"prompt\": \"Hi?\", \"chosen\": \" Hello.\", \"rejected\": \" Go away.\"}\n"));
+        var badRows = bed.Request("ds-bad");
+        await bed.PublishAsync(badRows);
         await bed.PublishAsync(good);
 
         var handled = await bed.RunWorkerAsync(bed.Settings("worker-a"));
 
         var poisoned = new List<PoisonMessage>();
         foreach (var m in (await bed.PoisonQueue.ReceiveMessagesAsync(10)).Value) poisoned.Add(PoisonMessage.Parse(m.Body.ToString()));
-        Assert.Equal(2, poisoned.Count);
+        Assert.Equal(3, poisoned.Count);
+        Assert.Contains(poisoned, p => p.Description.Contains("train.jsonl:2: missing \"rejected\"", StringComparison.Ordinal));
         Assert.Contains(poisoned, p => p.Reason == "InvalidBody" && p.Body.Contains("this is not a training request", StringComparison.Ordinal));
         Assert.Contains(poisoned, p => p.Description.Contains("dataset 'ds-that-was-never-ingested'", StringComparison.Ordinal)
                                        && p.Description.Contains("does not exist", StringComparison.Ordinal));
@@ -50,7 +58,8 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
         Assert.Equal(RunState.Failed, failed.State);
         Assert.Contains($"datasets/{bed.Target}/ds-that-was-never-ingested/train.jsonl not found", failed.Reason);
         Assert.Equal(RunState.Succeeded, (await bed.StatusAsync(good))!.State);
-        Assert.Equal([RunSettlement.DeadLetter, RunSettlement.Complete], handled.Select(h => h.Settlement));
+        Assert.Equal([RunSettlement.DeadLetter, RunSettlement.DeadLetter, RunSettlement.Complete], handled.Select(h => h.Settlement));
+        Assert.Equal(RunState.Failed, (await bed.StatusAsync(badRows))!.State);
         Assert.Equal([1], await bed.VersionsAsync());
     }
 
@@ -60,13 +69,14 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
         var bed = new WorkerTestBed(azurite, maxSteps: 150, saveSteps: 25);
         var request = await bed.ArrangeAsync();
         await bed.PublishAsync(request);
-        var stepWhileDown = 0;
+        var (stepAtStop, stepWhileDown) = (0, 0);
 
         var handled = await bed.RunWorkerAsync(bed.Settings("worker-a", idleStopSeconds: 5), TimeSpan.FromSeconds(150), async () =>
         {
-            // Wait until training is under way, then take storage away for a few seconds while it trains on.
-            for (var i = 0; i < 600 && (await bed.StatusAsync(request))?.Step is null or < 10; i++) await Task.Delay(50);
+            // Wait until training is under way (its local log), then take storage away for a few seconds while it trains on.
+            for (var i = 0; i < 1200 && await StepFromLocalLogAsync(bed) < 10; i++) await Task.Delay(25);
             azurite.Stop();
+            stepAtStop = await StepFromLocalLogAsync(bed);
             await Task.Delay(TimeSpan.FromSeconds(4));
             stepWhileDown = await StepFromLocalLogAsync(bed);
             azurite.Start();
@@ -75,7 +85,8 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
         var status = (await bed.StatusAsync(request))!;
         Assert.Equal(RunState.Succeeded, status.State);
         Assert.Equal(150, status.Step);
-        Assert.InRange(stepWhileDown, 11, 149); // training went on while storage was away
+        Assert.InRange(stepAtStop, 10, 149); // storage went away mid-training
+        Assert.True(stepWhileDown > stepAtStop, "training went on while storage was away");
         Assert.Equal([1], await bed.VersionsAsync());
         Assert.Contains(handled, h => h.Settlement == RunSettlement.Complete && h.Reason.Contains("written", StringComparison.Ordinal));
     }
@@ -83,9 +94,21 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
     /// <summary>The newest step in the worker's local metrics.jsonl (readable while storage is down).</summary>
     private static async Task<int> StepFromLocalLogAsync(WorkerTestBed bed)
     {
-        var log = Directory.GetFiles(bed.Root, "metrics.jsonl", SearchOption.AllDirectories).Single();
+        var log = Directory.GetFiles(bed.Root, "metrics.jsonl", SearchOption.AllDirectories).SingleOrDefault();
+        if (log is null) return 0;
         await using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var last = (await new StreamReader(stream).ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
-        return System.Text.Json.JsonDocument.Parse(last).RootElement.GetProperty("step").GetInt32();
+        var lines = (await new StreamReader(stream).ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // The last line may be half written while we read: take the newest complete one.
+        foreach (var line in lines.Reverse())
+        {
+            try
+            {
+                return System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("step").GetInt32();
+            }
+            catch (System.Text.Json.JsonException)
+            {
+            }
+        }
+        return 0;
     }
 }

@@ -22,9 +22,10 @@ public sealed class WorkerTestBed
     public const string BaseModelFolder = "tiny-llama";
     private readonly AzuriteFixture _azurite;
 
-    public WorkerTestBed(AzuriteFixture azurite, int maxSteps = 6, int saveSteps = 2)
+    public WorkerTestBed(AzuriteFixture azurite, int maxSteps = 6, int saveSteps = 2, string strategy = "from_base")
     {
         _azurite = azurite;
+        Strategy = strategy;
         var id = Guid.NewGuid().ToString("N")[..8];
         Target = "agent-" + id;
         QueueName = "requests-" + id;
@@ -37,6 +38,7 @@ public sealed class WorkerTestBed
     }
 
     public string Target { get; }
+    public string Strategy { get; }
     public string QueueName { get; }
     public string Root { get; }
     public JsonObject Orpo { get; }
@@ -61,7 +63,7 @@ public sealed class WorkerTestBed
                 ["orpo"] = Orpo.DeepClone(),
                 ["sample_prompts"] = 2,
                 ["sample_max_new_tokens"] = 6,
-                ["strategy"] = "from_base",
+                ["strategy"] = Strategy,
             },
         };
         await Container(StorageLayout.Config).GetBlobClient(StorageLayout.TargetProfileBlob(Target))

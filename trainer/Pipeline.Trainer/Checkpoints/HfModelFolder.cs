@@ -20,7 +20,7 @@ public static class HfModelFolder
         var weights = WeightsPath(dir);
         var entries = Safetensors.ReadHeaders(weights).SelectMany(h => h.Tensors.Values).ToDictionary(e => e.Name);
 
-        var model = new CausalLm(config);
+        var model = new CausalLm(config, initialize: false); // every parameter is overwritten below
         if (dtype != ScalarType.Float32)
             model.to(dtype);
         var state = model.state_dict();

@@ -19,6 +19,13 @@ public static class CommandLine
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // Usage errors exit 2 (System.CommandLine's own default is 1, which `validate` uses for "not usable").
+            foreach (var error in parse.Errors) Console.Error.WriteLine(error.Message);
+            Console.Error.WriteLine("Run `pipeline --help` or `pipeline VERB --help` for usage.");
+            return 2;
+        }
         return await parse.InvokeAsync();
     }
 }

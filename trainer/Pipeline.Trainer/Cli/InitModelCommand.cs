@@ -4,7 +4,6 @@ using System.CommandLine;
 using Pipeline.Shared.Tokenization;
 using Pipeline.Trainer.Checkpoints;
 using Pipeline.Trainer.Model;
-using static TorchSharp.torch;
 
 namespace Pipeline.Trainer.Cli;
 
@@ -43,8 +42,7 @@ public static class InitModelCommand
     public static LlamaConfig Run(InitModelOptions options)
     {
         options.Validate();
-        manual_seed(options.Seed);
-        using var model = new CausalLm(ModelPresets.Get(options.Preset));
+        using var model = new CausalLm(ModelPresets.Get(options.Preset), options.Seed);
         HfModelFolder.Save(model, options.Output);
         TinyTokenizerFiles.WriteGpt2ChatMl(options.Output);
         return model.Config;

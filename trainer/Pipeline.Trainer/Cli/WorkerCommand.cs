@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Shared.Queues;
+using Pipeline.Shared.Telemetry;
 using Pipeline.Trainer.Worker;
 
 namespace Pipeline.Trainer.Cli;
@@ -63,6 +64,7 @@ public static class WorkerCommand
     /// <summary>Builds and runs the worker host; 0 after a clean stop, 2 when the configuration is invalid.</summary>
     public static async Task<int> RunAsync(IDictionary<string, string?> overrides, CancellationToken ct)
     {
+        TorchRuntime.Configure();
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(overrides);
         // The Storage Queue lives in the same account unless told otherwise.
@@ -72,6 +74,7 @@ public static class WorkerCommand
                 is { Length: > 0 } s ? s : Shared.Storage.StorageOptions.FromEnvironment().ConnectionString;
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Services.AddTrainerWorker(builder.Configuration);
+        builder.Services.AddPipelineTelemetry(builder.Configuration, "pipeline-trainer");
         using var host = builder.Build();
         try
         {

@@ -13,7 +13,20 @@ public sealed class CausalLm : nn.Module<Tensor, Tensor?, Tensor>
     public LlamaConfig Config { get; }
 
     /// <summary>Random initialisation as Hugging Face's _init_weights: N(0, initializer_range), zero bias, unit norms.</summary>
-    public CausalLm(LlamaConfig config) : base(nameof(CausalLm))
+    public CausalLm(LlamaConfig config) : this(config, initialize: true)
+    {
+    }
+
+    /// <summary>Random initialisation from a private generator: the same seed gives the same weights whatever other
+    /// threads do with torch's global generator.</summary>
+    public CausalLm(LlamaConfig config, long seed) : this(config, initialize: false)
+    {
+        using var generator = new Generator((ulong)seed);
+        InitWeights(config.InitializerRange, generator);
+    }
+
+    /// <summary>initialize false skips the random init, for weights about to be loaded from a checkpoint.</summary>
+    internal CausalLm(LlamaConfig config, bool initialize) : base(nameof(CausalLm))
     {
         config.Validate();
         Config = config;
@@ -21,7 +34,8 @@ public sealed class CausalLm : nn.Module<Tensor, Tensor?, Tensor>
         if (!config.TieWordEmbeddings)
             lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
         RegisterComponents();
-        InitWeights(config.InitializerRange);
+        if (initialize)
+            InitWeights(config.InitializerRange, null);
     }
 
     /// <summary>inputIds (B, T) int64; attentionMask (B, T) int64, 1 = token, 0 = padding, or null -> logits (B, T, V).</summary>
@@ -36,19 +50,19 @@ public sealed class CausalLm : nn.Module<Tensor, Tensor?, Tensor>
         return logits.MoveToOuterDisposeScope();
     }
 
-    private void InitWeights(double std)
+    private void InitWeights(double std, Generator? generator)
     {
         using var noGrad = no_grad();
         foreach (var (_, module) in named_modules())
         {
             if (module is Linear linear)
             {
-                nn.init.normal_(linear.weight!, 0, std);
+                linear.weight!.normal_(0, std, generator);
                 linear.bias?.zero_();
             }
             else if (module is Embedding embedding)
             {
-                nn.init.normal_(embedding.weight!, 0, std);
+                embedding.weight!.normal_(0, std, generator);
             }
         }
     }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Shared.Queues;
 using Pipeline.Shared.Storage;
+using Pipeline.Shared.Telemetry;
 using Pipeline.Trainer.Training;
 using Polly;
 
@@ -13,7 +14,7 @@ namespace Pipeline.Trainer.Worker;
 
 public sealed class RunCoordinator(
     BlobServiceClient blobs, RunExecutor executor, RunPlanner planner, IOptions<WorkerOptions> options, ResiliencePipeline retry,
-    ILogger<RunCoordinator> log)
+    Heartbeat heartbeat, ILogger<RunCoordinator> log)
 {
     private readonly WorkerOptions _options = options.Value;
     private readonly RunStatusStore _status = new(blobs.GetBlobContainerClient(StorageLayout.Runs));
@@ -40,6 +41,8 @@ public sealed class RunCoordinator(
         request = plan.Request;
         runId = RunBlobs.RunId(request);
         using var scope = log.BeginScope(new Dictionary<string, object> { ["RunId"] = runId, ["Target"] = request.Target });
+        using var activity = request.StartConsumerActivity(); // joins the ingest trace carried in the message
+        PipelineTelemetry.RecordQueueLag(request, receivedAt);
 
         var existing = await retry.ExecuteAsync(async t => await _status.ReadAsync(request.Target, runId, t), stopping);
         if (existing?.IsFinished == true) return RunDisposition.Complete(runId, $"run already {existing.State} ({existing.Version})");
@@ -67,7 +70,7 @@ public sealed class RunCoordinator(
             {
                 State = RunState.Running, WorkerId = _options.WorkerId, Attempt = message.DeliveryCount, Stage = "starting", Reason = null,
             };
-            await using var status = new RunStatusReporter(_status, lease, initial, _options.StatusInterval, _options.LeaseDuration / 3, retry, log);
+            await using var status = new RunStatusReporter(_status, lease, initial, _options.StatusInterval, _options.LeaseDuration / 3, retry, log, heartbeat);
             try
             {
                 await status.SetAsync(s => s, run.Token);
@@ -78,10 +81,13 @@ public sealed class RunCoordinator(
                     Gate = result.Gate, Reason = result.Promoted ? null : result.Gate.Reason,
                 }, CancellationToken.None);
                 await lease.ReleaseAsync(CancellationToken.None);
+                PipelineTelemetry.RecordRunDuration(request.Target, DateTimeOffset.UtcNow - receivedAt, result.Promoted ? "succeeded" : "rejected");
+                PipelineTelemetry.RecordTokensPerSecond(request.Target, result.TrainTokensPerSecond);
                 return RunDisposition.Complete(runId, $"{result.Version} written; latest moved: {result.Promoted}");
             }
-            catch (Exception e) when (e is RunInputException or NonFiniteLossException)
+            catch (Exception e) when (IsPermanent(e))
             {
+                PipelineTelemetry.RecordFailure("train", request.Target, e.Message);
                 await EndAttemptAsync(status, lease, RunState.Failed, e.Message);
                 return RunDisposition.DeadLetter(runId, e.Message);
             }
@@ -98,11 +104,18 @@ public sealed class RunCoordinator(
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 log.LogError(e, "Attempt {Attempt} of run {RunId} failed", message.DeliveryCount, runId);
+                PipelineTelemetry.RecordFailure("train", request.Target, e.GetType().Name);
                 await EndAttemptAsync(status, lease, RunState.Queued, $"attempt {message.DeliveryCount} failed ({e.GetType().Name}: {e.Message}); it will be retried");
                 return RunDisposition.Abandon(runId, e.Message);
             }
         }
     }
+
+    /// <summary>Failures a retry cannot fix: bad input (profile, datasets, data rows, tokenizer, chat template) or a
+    /// diverging run (deterministic on retry). The engine reports bad data as InvalidDataException naming file and line.</summary>
+    private static bool IsPermanent(Exception e) =>
+        e is RunInputException or NonFiniteLossException or InvalidDataException
+            or Shared.Tokenization.TokenizerFormatException or Shared.Tokenization.ChatTemplateException;
 
     /// <summary>Another worker holds the lease: a live run makes this message a duplicate; a dead worker's lease expires.</summary>
     private async Task<RunDisposition> BusyAsync(string target, string runId, CancellationToken ct)

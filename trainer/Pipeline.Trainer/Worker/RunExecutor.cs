@@ -16,7 +16,7 @@ using Polly;
 namespace Pipeline.Trainer.Worker;
 
 /// <summary>The version a run wrote and whether the gate made it latest.</summary>
-public sealed record RunResult(ModelVersion Version, GateDecision Gate, bool Promoted);
+public sealed record RunResult(ModelVersion Version, GateDecision Gate, bool Promoted, double TrainTokensPerSecond);
 
 public sealed class RunExecutor(
     BlobServiceClient blobs, OrpoRunEngine engine, BaseModelCache cache, WorkerOptions options, ResiliencePipeline retry,
@@ -157,7 +157,9 @@ public sealed class RunExecutor(
         }
         log.LogInformation("Run {RunId} wrote {Version}: gate {Passed} ({Reason}); latest moved: {Moved}",
             runId, version, promotion.Decision.Passed, promotion.Decision.Reason, promotion.Moved);
-        return new RunResult(version, promotion.Decision, promotion.Moved);
+        // Everything is in storage now; the local copy would only fill the container's disk.
+        Directory.Delete(runDir, recursive: true);
+        return new RunResult(version, promotion.Decision, promotion.Moved, trained.TrainTokensPerSecond);
     }
 
     private async Task<IReadOnlyList<ManifestFile>> WriteReportAsync(

@@ -20,10 +20,12 @@ public sealed class RunStatusReporter : IAsyncDisposable
     private long _written;
 
     private long _lastWriteTicks = Environment.TickCount64;
+    private readonly Heartbeat? _alive;
 
     public RunStatusReporter(RunStatusStore store, RunLease lease, RunStatus initial, TimeSpan interval,
-        TimeSpan heartbeat, ResiliencePipeline retry, ILogger log)
+        TimeSpan heartbeat, ResiliencePipeline retry, ILogger log, Heartbeat? alive = null)
     {
+        _alive = alive;
         (_store, _lease, _current, _retry, _log) = (store, lease, initial, retry, log);
         _loop = LoopAsync(interval, heartbeat, _stop.Token);
     }
@@ -58,6 +60,7 @@ public sealed class RunStatusReporter : IAsyncDisposable
             await _retry.ExecuteAsync(async t => await _store.WriteAsync(snapshot, _lease.LeaseId, t), ct);
             Interlocked.Exchange(ref _written, version);
             Interlocked.Exchange(ref _lastWriteTicks, Environment.TickCount64);
+            _alive?.Touch();
         }
         finally
         {

@@ -10,8 +10,8 @@ using Pipeline.Shared.Storage;
 namespace Pipeline.Trainer.Worker;
 
 public sealed class TrainerWorker(
-    ITrainingRequestConsumer consumer, RunCoordinator coordinator, BlobServiceClient blobs, IOptions<WorkerOptions> options,
-    IHostApplicationLifetime lifetime, ILogger<TrainerWorker> log) : BackgroundService
+    ITrainingRequestConsumer consumer, RunCoordinator coordinator, BlobServiceClient blobs, Heartbeat heartbeat,
+    IOptions<WorkerOptions> options, IHostApplicationLifetime lifetime, ILogger<TrainerWorker> log) : BackgroundService
 {
     private readonly WorkerOptions _options = options.Value;
 
@@ -26,6 +26,7 @@ public sealed class TrainerWorker(
         var lastWork = DateTimeOffset.UtcNow;
         while (!stoppingToken.IsCancellationRequested)
         {
+            heartbeat.Touch();
             ReceivedRequest? message;
             try
             {
@@ -58,6 +59,12 @@ public sealed class TrainerWorker(
                 lock (Handled) Handled.Add(disposition);
             }
             lastWork = DateTimeOffset.UtcNow;
+            if (_options.MaxRuns is { } max && Handled.Count >= max)
+            {
+                log.LogInformation("Handled {Count} requests (Worker:MaxRuns); stopping", Handled.Count);
+                lifetime.StopApplication();
+                break;
+            }
         }
     }
 

@@ -31,6 +31,13 @@ public sealed record WorkerOptions
     /// <summary>Stop the process after this long without a message (a scaled job can end); null runs until stopped.</summary>
     public TimeSpan? IdleStopAfter { get; init; }
 
+    /// <summary>Stop after this many requests were handled (a scaled job runs one); null serves until stopped or idle.</summary>
+    public int? MaxRuns { get; init; }
+
+    /// <summary>File touched while the worker polls and while a run reports (container health check); null: none.
+    /// Defaults to env PIPELINE_HEARTBEAT_FILE.</summary>
+    public string? HeartbeatFile { get; init; } = Environment.GetEnvironmentVariable("PIPELINE_HEARTBEAT_FILE") is { Length: > 0 } f ? f : null;
+
     /// <summary>How long a stop (SIGTERM) may take: checkpoint, upload, release the lease, return the message.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(90);
 
@@ -48,6 +55,7 @@ public sealed record WorkerOptions
         if (StatusInterval <= TimeSpan.Zero) p.Add("Worker:StatusInterval must be positive");
         if (CheckpointPollInterval <= TimeSpan.Zero) p.Add("Worker:CheckpointPollInterval must be positive");
         if (ReceiveWait <= TimeSpan.Zero) p.Add("Worker:ReceiveWait must be positive");
+        if (MaxRuns is < 1) p.Add("Worker:MaxRuns must be at least 1 when set");
         if (ShutdownTimeout <= TimeSpan.Zero) p.Add("Worker:ShutdownTimeout must be positive");
         if (IdleStopAfter is { } idle && idle <= TimeSpan.Zero) p.Add("Worker:IdleStopAfter must be positive when set");
         if (Device is not ("auto" or "cpu") && !Device.StartsWith("cuda", StringComparison.Ordinal))

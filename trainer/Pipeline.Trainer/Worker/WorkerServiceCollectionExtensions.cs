@@ -17,6 +17,9 @@ public static class WorkerServiceCollectionExtensions
     /// <summary>Storage connection string key; falls back to the PIPELINE_STORAGE environment variable.</summary>
     public const string StorageConnectionKey = "Storage:ConnectionString";
 
+    /// <summary>Identity-based storage: the blob service URI, e.g. https://acct.blob.core.windows.net.</summary>
+    public const string BlobServiceUriKey = "Storage:BlobServiceUri";
+
     public static IServiceCollection AddTrainerWorker(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.SectionName)).ValidateOnStart();
@@ -24,11 +27,15 @@ public static class WorkerServiceCollectionExtensions
         services.AddOptions<HostOptions>().Configure<IOptions<WorkerOptions>>((host, worker) => host.ShutdownTimeout = worker.Value.ShutdownTimeout);
         services.AddTrainingRequestQueue(configuration);
 
-        services.AddSingleton(_ => new StorageOptions
-        {
-            ConnectionString = configuration[StorageConnectionKey] is { Length: > 0 } s ? s : StorageOptions.FromEnvironment().ConnectionString,
-        }.Validated());
-        services.AddSingleton(sp => sp.GetRequiredService<StorageOptions>().BlobService());
+        // Identity-based access in Azure (Storage:BlobServiceUri + the TokenCredential the queue registers), else a
+        // connection string (Storage:ConnectionString, env PIPELINE_STORAGE, Azurite's development storage).
+        services.AddSingleton(sp => configuration[BlobServiceUriKey] is { Length: > 0 } uri
+            ? new BlobServiceClient(new Uri(uri), sp.GetRequiredService<Azure.Core.TokenCredential>())
+            : new StorageOptions
+            {
+                ConnectionString = configuration[StorageConnectionKey] is { Length: > 0 } s ? s : StorageOptions.FromEnvironment().ConnectionString,
+            }.Validated().BlobService());
+        services.AddSingleton(sp => new Heartbeat(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.HeartbeatFile));
         // Storage faults during a run (Azurite or the account briefly gone) are waited out for about half a minute.
         services.AddSingleton<ResiliencePipeline>(_ => StorageRetry.Create(maxRetryAttempts: 6, baseDelay: TimeSpan.FromMilliseconds(500)));
         services.AddSingleton(sp => new OrpoRunEngine(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.Device));
