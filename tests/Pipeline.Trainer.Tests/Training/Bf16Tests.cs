@@ -3,10 +3,11 @@
 using Pipeline.Trainer.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Xunit.Abstractions;
 
 namespace Pipeline.Trainer.Tests.Training;
 
-public sealed class Bf16Tests
+public sealed class Bf16Tests(ITestOutputHelper output)
 {
     [Fact]
     public void Bf16_run_keeps_float32_master_weights_and_tracks_the_float32_run()
@@ -30,6 +31,8 @@ public sealed class Bf16Tests
             Assert.True(Math.Abs(fp32.Log[i].Loss - bf16.Log[i].Loss) < 0.02 * fp32.Log[i].Loss, $"step {i + 1}: {fp32.Log[i].Loss} vs {bf16.Log[i].Loss}");
         Assert.True(bf16.Log[^1].Loss < bf16.Log[0].Loss);
         var drift = bf16.State.Max(kv => (kv.Value - fp32.State[kv.Key]).abs().max().item<float>());
+        output.WriteLine($"loss fp32 {fp32.Log[^1].Loss:0.000000} bf16 {bf16.Log[^1].Loss:0.000000}; max |weight drift| {drift:E2}; " +
+            $"tokens/s fp32 {fp32.Result.TrainTokensPerSecond:0} bf16 {bf16.Result.TrainTokensPerSecond:0}");
         Assert.True(drift is > 0 and < 5e-3f, $"max weight drift {drift}");
     }
 

@@ -67,12 +67,13 @@ public static class OrpoLoss
         var pairDen = normalizer?.Pairs ?? b;
         var loss = nllSum / nllDen - beta * ratio.sum() / pairDen;
 
+        // logits/* sums in the loss dtype: an extra float64 pass over (2B, T, V) would cost a visible share of the step.
         var half = x[.., ..^1, ..];
         var output = new OrpoLossOutput(
             loss.MoveToOuterDisposeScope(),
             Scalar(nllSum), nllTokens,
             ToArray(chosen), ToArray(rejected), ToArray(logOdds), ToArray(ratio),
-            Scalar(half[..(int)b].sum(type: ScalarType.Float64)), Scalar(half[(int)b..].sum(type: ScalarType.Float64)),
+            Scalar(half[..(int)b].sum()), Scalar(half[(int)b..].sum()),
             half[..(int)b].numel());
         return output;
     }
