@@ -88,6 +88,7 @@ public static class DatasetValidator
         await foreach (var task in inFlight.Reader.ReadAllAsync(ct).ConfigureAwait(false))
         {
             var batch = await task.ConfigureAwait(false);
+            state.Touch(batch);
             foreach (ref readonly var outcome in batch.Rows) state.Consume(outcome, batch);
             batch.Release();
             await state.FlushAsync(sinks, ct).ConfigureAwait(false);
@@ -100,7 +101,7 @@ public static class DatasetValidator
     private sealed class State(string fileName, ValidationSettings settings)
     {
         private readonly TargetProfile _profile = settings.Profile;
-        private readonly Dictionary<UInt128, long> _seen = [];
+        private readonly FirstLines _seen = new();
         private readonly RowHashes _content = new();
         private readonly RowHashes _dataset = new();
         private readonly PooledBuffer _trainLines = new(1 << 16), _evalLines = new(1 << 16);
@@ -126,6 +127,13 @@ public static class DatasetValidator
             if (reason == ReasonCodes.TooLong) _tooLong++;
         }
 
+        /// <summary>Brings the batch's duplicate-index slots into cache, all misses in flight together.</summary>
+        public void Touch(OutcomeBatch batch)
+        {
+            foreach (ref readonly var o in batch.Rows)
+                if (o.Reason is null) _seen.Touch(o.PairHash);
+        }
+
         /// <summary>Judges one outcome in file order; an accepted line is staged for its split's sink.</summary>
         public void Consume(in RowOutcome o, OutcomeBatch batch)
         {
@@ -146,12 +154,11 @@ public static class DatasetValidator
                 Reject(o.Line, ReasonCodes.TooLong, $"prompt + completion is {length} {(TokenLimit ? "tokens" : "characters")}, over the limit of {Limit}");
                 return;
             }
-            if (_seen.TryGetValue(o.PairHash, out var first))
+            if (_seen.FirstOrAdd(o.PairHash, o.Line) is { } first)
             {
                 Reject(o.Line, ReasonCodes.DuplicatePair, $"same pair as line {first}");
                 return;
             }
-            _seen[o.PairHash] = o.Line;
             _content.Append(o.PairHash, o.HashTail);
             if (settings.KnownPairs.Contains(o.PairHash))
             {

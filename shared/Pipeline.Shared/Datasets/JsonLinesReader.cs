@@ -33,7 +33,8 @@ public sealed class JsonLinesReader(Stream stream, int maxLineBytes, int batchBy
     {
         var full = _batch;
         var carry = full.Buffer.AsSpan(_lineStart, full.Count - _lineStart);
-        _batch = new RawBatch();
+        // Sized like the last one, so a batch is not grown (and copied) four times on its way to ~1 MB.
+        _batch = new RawBatch(Math.Min(full.Buffer.Length, batchBytes + (64 << 10)));
         _batch.Append(carry);   // a partial line continues in the next batch
         full.Count = _lineStart;
         _lineStart = 0;

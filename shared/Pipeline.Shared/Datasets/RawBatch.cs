@@ -7,11 +7,11 @@ namespace Pipeline.Shared.Datasets;
 /// <see cref="OversizeBytes"/> is set (and the bytes dropped) when the row was longer than the line cap.</summary>
 public readonly record struct RawRow(long Number, int Offset, int Length, long OversizeBytes);
 
-public sealed class RawBatch
+public sealed class RawBatch(int capacityBytes = 64 * 1024)
 {
     // Buffers come from the shared pool: batches are ~1 MB, and fresh ones per batch would land on the large
     // object heap and force full collections.
-    public byte[] Buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+    public byte[] Buffer = ArrayPool<byte>.Shared.Rent(capacityBytes);
     public int Count;
     public readonly List<RawRow> Rows = new(1024);
 

@@ -75,7 +75,10 @@ internal static class StandardRowWriter
             if ((seen & 0b1101) != 0b1101) return false;
             if (!Utf8Whitespace.SurelyHasText(prompt) || !Utf8Whitespace.SurelyHasText(chosen) || !Utf8Whitespace.SurelyHasText(rejected)) return false;
             if (!system.IsEmpty && !Utf8Whitespace.SurelyHasText(system)) return false;
-            if (HasControl(prompt) || HasControl(system) || HasControl(chosen) || HasControl(rejected)) return false;
+            // Raw C0 bytes were refused by RowParser.CheckBytes; without DEL or 0xC2 anywhere in the row only the
+            // unescaped copies (scratch) can still hold a control character.
+            if ((scratch is not null || json.IndexOfAny((byte)0x7F, (byte)0xC2) >= 0) &&
+                (HasControl(prompt) || HasControl(system) || HasControl(chosen) || HasControl(rejected))) return false;
             if (Utf8Whitespace.Same(chosen, rejected)) return false;
 
             var start = output.WrittenCount;

@@ -131,4 +131,26 @@ public sealed class StandardRowWriterTests
         }
         Assert.True(domAccepted > 200 && fastAccepted > domAccepted / 2, $"{domAccepted} valid rows generated, {fastAccepted} on the fast path");
     }
+
+    [Fact]
+    public async Task Gives_the_same_dataset_id_lines_and_lengths_as_the_DOM_path_end_to_end()
+    {
+        // An identity column mapping reads the same rows through the DOM path only.
+        var rows = Enumerable.Range(0, 1500).Select(i => Files.Standard($"Question {i} «é» 😀?", $"Good <answer> {i}.", $"Bad \"answer\" {i}.", i % 3 == 0 ? "Be brief." : null)).ToArray();
+        var file = Files.Lines(rows);
+        var profile = new TargetProfile { EvalShare = 0.25 };
+        var mapped = profile with { ColumnMapping = new Dictionary<string, string> { ["prompt"] = "prompt" } };
+        var (fastTrain, fastEval, domTrain, domEval) = (new MemoryStream(), new MemoryStream(), new MemoryStream(), new MemoryStream());
+
+        var fast = (await Files.Validate(file, profile: profile, sinks: new DatasetSinks(fastTrain, fastEval))).Report;
+        var dom = (await Files.Validate(file, profile: mapped, sinks: new DatasetSinks(domTrain, domEval))).Report;
+
+        Assert.Equal(SchemaNames.Standard, fast.Schema);
+        Assert.Equal(SchemaNames.Mapped, dom.Schema);
+        Assert.Equal(dom.DatasetId, fast.DatasetId);
+        Assert.Equal(dom.CharLengths, fast.CharLengths);
+        Assert.Equal((dom.TrainRows, dom.EvalRows), (fast.TrainRows, fast.EvalRows));
+        Assert.Equal(domTrain.ToArray(), fastTrain.ToArray());
+        Assert.Equal(domEval.ToArray(), fastEval.ToArray());
+    }
 }
