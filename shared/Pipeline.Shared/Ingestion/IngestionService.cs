@@ -14,6 +14,7 @@ using Pipeline.Shared.Datasets;
 using Pipeline.Shared.Queues;
 using Pipeline.Shared.Storage;
 using Pipeline.Shared.Targets;
+using Pipeline.Shared.Telemetry;
 using Pipeline.Shared.Tokenization;
 using Polly;
 
@@ -39,6 +40,8 @@ public sealed class IngestionService(
     {
         if ((TargetName.Problem(target) ?? TargetName.FileNameProblem(fileName)) is { } nameProblem)
             return new IngestionResult(IngestOutcome.InvalidName, target, fileName, null, null, null, false, nameProblem);
+        // Roots the trace at the file; the request published below carries it to the trainer (traceparent).
+        using var activity = TraceContextPropagation.StartIngestActivity(target, fileName);
         await EnsureContainersAsync(ct).ConfigureAwait(false);
         using var scope = _log.BeginScope(new Dictionary<string, object> { ["Target"] = target, ["File"] = fileName });
 
@@ -83,6 +86,7 @@ public sealed class IngestionService(
         if (!report.Usable)
         {
             await QuarantineAsync(target, fileName, source, report, ct).ConfigureAwait(false);
+            PipelineTelemetry.RecordFailure("ingest", target, "quarantined");
             _log.LogWarning("{File} of {Target} quarantined: {Problems}", fileName, target, string.Join("; ", report.FileProblems.Select(p => p.Code)));
             return new IngestionResult(IngestOutcome.Quarantined, target, fileName, report, null, null, false,
                 string.Join("; ", report.FileProblems.Select(p => $"{p.Code}: {p.Message}")));
