@@ -18,7 +18,7 @@ public sealed record RunPlan(TrainingRequest Request, string? CoveredBy)
     public bool NothingToDo => CoveredBy is not null;
 }
 
-/// <summary>A dataset the target accepted: its id and when its training request was announced (the marker blob).</summary>
+/// <summary>A dataset the target accepted: its id and when its training request was created (the marker's created_at).</summary>
 public sealed record AcceptedDataset(string DatasetId, DateTimeOffset AcceptedAt);
 
 public sealed class RunPlanner(BlobServiceClient blobs, ResiliencePipeline retry, ILogger<RunPlanner> log)
@@ -62,8 +62,7 @@ public sealed class RunPlanner(BlobServiceClient blobs, ResiliencePipeline retry
         {
             var accepted = await AcceptedDatasetsAsync(request.Target, ct);
             if (window <= TimeSpan.Zero) return accepted;
-            // Listings carry whole seconds: each marker counts as landing at the end of its second.
-            var newest = accepted.Select(a => a.AcceptedAt.AddSeconds(1)).Append(request.CreatedAt).Max();
+            var newest = accepted.Select(a => a.AcceptedAt).Append(request.CreatedAt).Max();
             var wait = newest + window - DateTimeOffset.UtcNow;
             if (wait <= TimeSpan.Zero) return accepted;
             log.LogInformation("Request {RequestId}: waiting {WaitMs} ms for the target to be quiet (debounce)", request.RequestId, (int)wait.TotalMilliseconds);
@@ -71,21 +70,25 @@ public sealed class RunPlanner(BlobServiceClient blobs, ResiliencePipeline retry
         }
     }
 
-    /// <summary>Datasets of the target whose request was published (datasets/{target}/{id}/request.json), oldest first.</summary>
+    /// <summary>Datasets of the target whose request was published (datasets/{target}/{id}/request.json), oldest
+    /// first by the request's created_at (listings only carry whole seconds).</summary>
     public async Task<IReadOnlyList<AcceptedDataset>> AcceptedDatasetsAsync(string target, CancellationToken ct)
     {
         var datasets = blobs.GetBlobContainerClient(StorageLayout.Datasets);
-        var found = new List<AcceptedDataset>();
+        var markers = new List<string>();
         await retry.ExecuteAsync(async t =>
         {
-            found.Clear();
+            markers.Clear();
             await foreach (var item in datasets.GetBlobsAsync(new GetBlobsOptions { Prefix = target + "/" }, t))
-            {
-                var parts = item.Name.Split('/');
-                if (parts is [_, var id, "request.json"] && id.StartsWith("ds-", StringComparison.Ordinal))
-                    found.Add(new AcceptedDataset(id, item.Properties.CreatedOn ?? item.Properties.LastModified ?? DateTimeOffset.MinValue));
-            }
+                if (item.Name.Split('/') is [_, var id, "request.json"] && id.StartsWith("ds-", StringComparison.Ordinal))
+                    markers.Add(item.Name);
         }, ct);
+        var found = new List<AcceptedDataset>();
+        foreach (var name in markers)
+        {
+            var content = await retry.ExecuteAsync(async t => await datasets.GetBlobClient(name).DownloadContentAsync(t), ct);
+            found.Add(new AcceptedDataset(name.Split('/')[1], TrainingRequest.Parse(content.Value.Content.ToString()).CreatedAt));
+        }
         return [.. found.OrderBy(a => a.AcceptedAt).ThenBy(a => a.DatasetId, StringComparer.Ordinal)];
     }
 
