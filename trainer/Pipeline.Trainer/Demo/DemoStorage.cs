@@ -37,9 +37,11 @@ public sealed class DemoStorage : IDisposable
             {
                 using var probe = new CancellationTokenSource(TimeSpan.FromSeconds(10));
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, probe.Token);
-                await options.BlobService().GetPropertiesAsync(linked.Token).ConfigureAwait(false);
+                // One quick try: a wrong address should fail the demo in seconds, not after the SDK's retry ladder.
+                var probeClient = new BlobServiceClient(options.ConnectionString, new BlobClientOptions { Retry = { MaxRetries = 1, Delay = TimeSpan.FromMilliseconds(200) } });
+                await probeClient.GetPropertiesAsync(linked.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when ((e is Azure.RequestFailedException or OperationCanceledException or HttpRequestException) && !ct.IsCancellationRequested)
+            catch (Exception e) when ((e is Azure.RequestFailedException or OperationCanceledException or HttpRequestException or AggregateException) && !ct.IsCancellationRequested)
             {
                 throw new InvalidOperationException($"the storage given by --storage / {StorageOptions.EnvironmentVariable} does not answer: {e.Message}", e);
             }
