@@ -11,17 +11,20 @@
 // (pooled batch and line buffers), 3 gen0 collections per 300 MB, so the GC mode does not matter.
 // This machine runs the kernel's autogroup scheduler under load ~15-25: the bench's threads together get about one
 // session's share, so wall-clock ratios there equal CPU-work ratios; the "by CPU seconds" line gives idle-core bounds.
-// Measured 2026-11-27 on 2 cores (Zen 4), default runtime settings (MB/s | CPU s | peak RSS MB):
-//   315 MB, load 14.8: baseline 210 | 0.5 | 59, validate 106 | 1.6 | 126, tokenizer 38.8 | 5.2 | 94,
-//                      validate-tokens 26.4 | 6.6 | 142; ratios 0.50 and 0.68 (by CPU 0.80)
-//   315 MB, load 12.9: baseline 470 | 0.4 | 55, validate 87.5 | 1.7 | 127, tokenizer 33.9 | 5.6 | 95,
-//                      validate-tokens 30.6 | 6.0 | 141; ratios 0.19 and 0.90 (by CPU 0.93)
-//   1074 MB, load 18:  baseline 511 | 0.8 | 58, validate 168 | 2.8 | 204, tokenizer 20.7 | 18.3 | 96,
-//                      validate-tokens 20.0 | 21.2 | 220; ratios 0.33 and 0.96 (by CPU 0.86)
-// Before this work (same bench, same 315 MB, warm, fully optimised code via DOTNET_TieredCompilation=0): validate
-// 1.44-1.47 CPU s, now 0.73-0.76 (baseline 0.14-0.15). Validation still does 3.5-5x the baseline's work per byte:
-// SHA-256 of every normalised row (the duplicate index format) alone costs more than the whole baseline
-// (JsonDocument.Parse runs at ~2.5 GB/s, OpenSSL SHA-256 at ~1.7 GB/s), so the 0.5x floor needs >= 3 idle cores.
+// Measured 2026-11-27 11:50-11:53 UTC on 2 cores (Zen 4), one after another (MB/s | CPU s | peak RSS MB):
+//   315 MB, default runtime, load 13.7: baseline 369 | 0.5 | 55, validate 103 | 1.3 | 121, tokenizer 28.8 | 6.1 | 95,
+//     validate-tokens 36.2 | 5.7 | 137; validate/baseline 0.28 (by CPU <= 0.79), validate-tokens/tokenizer 1.26 (CPU 1.08)
+//   315 MB, default runtime, load 13.5: baseline 425 | 0.5 | 56, validate 133 | 1.5 | 120, tokenizer 38.8 | 5.6 | 93,
+//     validate-tokens 51.4 | 6.1 | 142; validate/baseline 0.31 (by CPU <= 0.64), validate-tokens/tokenizer 1.32 (CPU 0.91)
+//   315 MB, DOTNET_TieredCompilation=0, load 12.1: baseline 1706 | 0.1 | 58, validate 297 | 0.7 | 115,
+//     tokenizer 29.5 | 7.7 | 91, validate-tokens 30.9 | 8.2 | 128; 0.17 (by CPU <= 0.39), 1.05 (CPU 0.94)
+//   1074 MB, default runtime, load 11.1: baseline 548 | 1.2 | 59, validate 262 | 3.2 | 190, tokenizer 44.1 | 17.9 | 94,
+//     validate-tokens 30.3 | 20.5 | 218; validate/baseline 0.48 (by CPU <= 0.73), validate-tokens/tokenizer 0.69 (CPU 0.88)
+// With default tiering a short run on this loaded machine still executes partly unoptimised code (the baseline
+// worst: 0.5 CPU s per 315 MB against 0.1 fully optimised), so the fully optimised run is the steady-state picture:
+// validation does ~5x the baseline's CPU work per byte (it was ~10x before this work: 1.44-1.47 CPU s), and SHA-256 of
+// every normalised row (the duplicate index format; OpenSSL ~1.7 GB/s) alone costs more than the whole baseline
+// (JsonDocument.Parse ~2.5 GB/s). On 2 cores the 0.5x floor is out of reach by arithmetic; it needs >= 3 idle cores.
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;

@@ -46,6 +46,7 @@ internal static class WorkerBenchmark
         };
 
         if (!args.Contains("--skip-latency")) await StartupLatencyAsync(azurite, root, model, data, orpo);
+        await ReportCostAsync(azurite);
         Console.WriteLine("status only (progress every step, no checkpoints), bare vs worker, alternating order:");
         await OverheadAsync(azurite, root, model, data, orpo.DeepClone().AsObject().Also(o => o["save_steps"] = 0), repeats, "status");
         Console.WriteLine($"status + checkpoint mirroring (a ~{CheckpointMiB(model)} MiB checkpoint every {Math.Max(1, steps / 2)} steps):");
@@ -119,6 +120,30 @@ internal static class WorkerBenchmark
     /// <summary>Weights plus AdamW's two moments, in MiB.</summary>
     private static long CheckpointMiB(string model) => new FileInfo(Path.Combine(model, "model.safetensors")).Length * 3 >> 20;
 
+    /// <summary>What the training thread itself pays per progress report (the only worker code on the step path).</summary>
+    private static async Task ReportCostAsync(AzuriteFixture azurite)
+    {
+        var runs = azurite.BlobService().GetBlobContainerClient(StorageLayout.Runs);
+        await runs.CreateIfNotExistsAsync();
+        var store = new RunStatusStore(runs);
+        var initial = new RunStatus
+        {
+            State = RunState.Running, Target = "bench", RunId = "run-report-cost", RequestId = "req-bench", DatasetIds = ["ds"],
+            CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+        };
+        await store.TryCreateAsync(initial, CancellationToken.None);
+        await using var lease = (await RunLease.TryAcquireAsync(store.Blob("bench", "run-report-cost"), "bench", "run-report-cost", TimeSpan.FromSeconds(15), NullLogger.Instance, CancellationToken.None))!;
+        await using var status = new RunStatusReporter(store, lease, initial, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), StorageRetry.Create(), NullLogger.Instance);
+        var progress = new RunProgress(status);
+        var metrics = new Dictionary<string, double> { ["loss"] = 1 };
+        const int calls = 200_000;
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < calls; i++)
+            progress.Report(new TrainProgress(i, calls, 0, 1.0 / (i + 1), 1e-4, 1, 1000, TimeSpan.FromSeconds(i), metrics));
+        Console.WriteLine($"progress report on the training thread: {clock.Elapsed.TotalMilliseconds * 1e6 / calls / 1000:F2} µs per call " +
+                          "(once per logging step; status.json is written by a background loop at most every Worker:StatusInterval)");
+    }
+
     private static async Task OverheadAsync(AzuriteFixture azurite, string root, string model, string data, JsonObject orpo, int repeats, string label)
     {
         var configPath = Path.Combine(root, $"orpo-{label}.json");
@@ -130,11 +155,20 @@ internal static class WorkerBenchmark
         var retry = StorageRetry.Create();
         var bare = new List<double>();
         var worker = new List<double>();
+        var (bareCpu, workerCpu) = (new List<double>(), new List<double>());
+        // Process CPU seconds (all threads: training, status writer, uploader) are steadier than wall time on a shared machine.
+        async Task<double> Timed(List<double> cpu, Func<Task<TrainResult>> train)
+        {
+            var before = Process.GetCurrentProcess().TotalProcessorTime;
+            var result = await train();
+            cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - before).TotalSeconds);
+            return result.TrainRuntimeSeconds;
+        }
         for (var r = 0; r < repeats; r++)
         {
             var job = new TrainJob(model, data, Path.Combine(root, $"bare-{label}-{r}"), config);
             // Alternate which goes first, so drift in the machine's load falls on both sides.
-            if (r % 2 == 0) bare.Add((await engine.TrainAsync(job, new Progress<TrainProgress>(_ => { }), CancellationToken.None)).TrainRuntimeSeconds);
+            if (r % 2 == 0) bare.Add(await Timed(bareCpu, () => engine.TrainAsync(job, new Progress<TrainProgress>(_ => { }), CancellationToken.None)));
 
             {
                 var runId = $"run-bench-{label}-{r}";
@@ -150,15 +184,23 @@ internal static class WorkerBenchmark
                 var output = Path.Combine(root, $"worker-{label}-{r}");
                 await using var uploader = new CheckpointUploader(new CheckpointStore(runs, "bench", runId, retry, NullLogger.Instance),
                     runs.GetBlobClient(RunBlobs.Metrics("bench", runId)), output, null, TimeSpan.FromSeconds(1), retry, NullLogger.Instance);
-                worker.Add((await engine.TrainAsync(job with { OutputDir = output }, new RunProgress(status), CancellationToken.None)).TrainRuntimeSeconds);
+                // The last checkpoint's upload is counted in this run's CPU too.
+                worker.Add(await Timed(workerCpu, async () =>
+                {
+                    var trained = await engine.TrainAsync(job with { OutputDir = output }, new RunProgress(status), CancellationToken.None);
+                    await uploader.UploadNewestAsync(CancellationToken.None);
+                    return trained;
+                }));
             }
-            if (r % 2 == 1) bare.Add((await engine.TrainAsync(job, new Progress<TrainProgress>(_ => { }), CancellationToken.None)).TrainRuntimeSeconds);
+            if (r % 2 == 1) bare.Add(await Timed(bareCpu, () => engine.TrainAsync(job, new Progress<TrainProgress>(_ => { }), CancellationToken.None)));
             Console.WriteLine($"  repeat {r + 1}: bare {bare[^1] / config.MaxSteps * 1000:F1} ms/step, worker {worker[^1] / config.MaxSteps * 1000:F1} ms/step");
         }
         double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
         var (b, w) = (Median(bare) / config.MaxSteps, Median(worker) / config.MaxSteps);
         Console.WriteLine($"  per-step time, median of {repeats} ({config.MaxSteps} steps, status every step, checkpoint every {config.SaveSteps} (0: none)): " +
-                          $"bare loop {b * 1000:F1} ms, with worker status + checkpoint mirroring {w * 1000:F1} ms, overhead {(w - b) / b * 100:+0.0;-0.0}%");
+                          $"bare loop {b * 1000:F1} ms, with worker status + checkpoint mirroring {w * 1000:F1} ms, wall-time difference {(w - b) / b * 100:+0.0;-0.0}%");
+        var (bc, wc) = (bareCpu.Sum() / config.MaxSteps / repeats, workerCpu.Sum() / config.MaxSteps / repeats);
+        Console.WriteLine($"  process CPU per step, mean of {repeats}: bare {bc * 1000:F1} ms, worker {wc * 1000:F1} ms, overhead {(wc - bc) / bc * 100:+0.0;-0.0}%");
     }
 
     private static int IntArg(string[] args, string name, int fallback)

@@ -25,6 +25,12 @@ public static class OrpoTrainer
     {
         var c = job.Config;
         c.Validate();
+        if (job.Resume && CompletedRun.TryRead(job, TokenizerFiles) is { } finished)
+        {
+            progress?.Report(new TrainProgress(finished.GlobalStep, finished.TotalSteps, 0, finished.TrainLoss, 0, 0, 0, TimeSpan.Zero,
+                new Dictionary<string, double>()) { Note = $"already complete: {job.OutputDir} holds the finished run; nothing changed" });
+            return finished;
+        }
         var device = torch.device(job.Device);
         random.manual_seed(c.Seed);
 
@@ -254,6 +260,6 @@ public static class OrpoTrainer
             ["padding_share"] = r.PaddingShare,
             ["resumed_from_step"] = r.ResumedFromStep,
         };
-        File.WriteAllText(Path.Combine(r.OutputDir, "train_summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(r.OutputDir, CompletedRun.SummaryFileName), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
     }
 }

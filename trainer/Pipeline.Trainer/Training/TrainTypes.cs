@@ -24,7 +24,10 @@ public sealed record TrainProgress(
     IReadOnlyDictionary<string, double> Metrics,
     bool IsEval = false)
 {
-    public string ToLine() => IsEval
+    /// <summary>A one-off message instead of figures (e.g. "already complete" on resuming a finished run).</summary>
+    public string? Note { get; init; }
+
+    public string ToLine() => Note is not null ? $"step {Step}/{TotalSteps}  {Note}" : IsEval
         ? $"eval  step {Step}/{TotalSteps}  " + string.Join("  ", Metrics.Select(m => $"{m.Key} {m.Value:0.####}"))
         : $"step {Step}/{TotalSteps}  loss {Loss:0.0000}  lr {LearningRate:0.000e+0}  grad_norm {GradNorm:0.000}  " +
           $"{TokensPerSecond:0} tok/s  ETA {Eta:hh\\:mm\\:ss}";
@@ -43,7 +46,11 @@ public sealed record TrainResult(
     int SkippedSteps,
     double PaddingShare,
     int? ResumedFromStep,
-    string OutputDir);
+    string OutputDir)
+{
+    /// <summary>True when --resume found the run finished: nothing was trained or written, figures are the summary's.</summary>
+    public bool AlreadyComplete { get; init; }
+}
 
 /// <summary>The run stopped because a loss or gradient was NaN or infinite; the last good checkpoint stays.</summary>
 public sealed class NonFiniteLossException(string message) : Exception(message);
