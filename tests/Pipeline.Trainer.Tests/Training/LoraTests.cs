@@ -1,5 +1,5 @@
-// LoRA: only the adapter trains (base weights of non-target layers untouched), it is saved in PEFT layout with PEFT key
-// names, the trained model equals W0 + (alpha / r) B A from the saved adapter, and a LoRA run resumes bitwise.
+// LoRA: only the adapter trains (base weights and keys untouched), it is saved in PEFT layout with PEFT key names, merging
+// gives W0 + (alpha / r) B A from the saved adapter, dropout acts on the adapter in training mode only, resume is bitwise.
 using System.Text.Json;
 using Pipeline.Trainer.Checkpoints;
 using Pipeline.Trainer.Training;
@@ -25,7 +25,8 @@ public sealed class LoraTests
 
         Assert.Equal(4, adapter.AdaptedLayers); // 2 layers x (q_proj, v_proj)
         var after = TrainingFixture.WeightBytes(model);
-        foreach (var (name, bytes) in baseWeights.Where(w => !w.Key.Contains("q_proj") && !w.Key.Contains("v_proj")))
+        Assert.Equal(baseWeights.Keys.Order(), after.Keys.Order()); // Hugging Face keys only: A and B live in the adapter
+        foreach (var (name, bytes) in baseWeights)
             Assert.True(bytes.AsSpan().SequenceEqual(after[name]), $"base weight {name} changed");
 
         var dir = TrainingFixture.TempDir();
@@ -41,6 +42,7 @@ public sealed class LoraTests
         Assert.Equal(8, cfg.GetProperty("lora_alpha").GetDouble());
 
         // Merged weights = W0 + s B A, computed from the saved PEFT tensors and the untouched base checkpoint.
+        adapter.Merge();
         using var baseModel = TrainingFixture.Model();
         var baseState = baseModel.state_dict();
         var trained = model.state_dict();
@@ -55,7 +57,51 @@ public sealed class LoraTests
     }
 
     [Fact]
-    public void LoRA_run_resumes_bitwise()
+    public void Dropout_acts_on_the_adapter_input_in_training_mode_only_and_eval_equals_the_merged_model()
+    {
+        random.manual_seed(3);
+        using var model = TrainingFixture.Model();
+        using var adapter = LoraAdapter.Attach(model, Options with { Dropout = 0.5 });
+        using (no_grad())
+            foreach (var p in adapter.parameters().Where(p => p.shape[1] == Options.R)) p.normal_(0, 0.5); // B != 0: the adapter acts
+        var ids = tensor(new long[] { 1, 5, 9, 13, 17, 21, 25, 29 }).view(1, 8); // (1, T)
+
+        model.eval();
+        var evalA = model.forward(ids, null);
+        var evalB = model.forward(ids, null);
+        model.train();
+        var trainA = model.forward(ids, null);
+        var trainB = model.forward(ids, null);
+        adapter.DisableDropout();
+        var trainNoDropout = model.forward(ids, null);
+        adapter.Merge();
+        model.eval();
+        var merged = model.forward(ids, null);
+
+        Assert.Equal(0f, (evalA - evalB).abs().max().item<float>()); // eval mode is deterministic
+        Assert.True((trainA - evalA).abs().max().item<float>() > 1e-3, "training mode must drop adapter inputs");
+        Assert.True((trainA - trainB).abs().max().item<float>() > 1e-3, "each training forward draws a new mask");
+        Assert.True((trainNoDropout - evalA).abs().max().item<float>() < 1e-5, "disabled dropout = eval");
+        Assert.True((merged - evalA).abs().max().item<float>() < 1e-4, $"merged differs by {(merged - evalA).abs().max().item<float>()}");
+    }
+
+    [Fact]
+    public void Disable_dropout_in_the_config_turns_lora_dropout_off_as_TRL_does()
+    {
+        var config = new OrpoConfig { UsePeft = true };
+        Assert.Equal(0.05, config.Lora!.Dropout); // TRL ModelConfig's default
+        using var model = TrainingFixture.Model();
+        using var adapter = LoraAdapter.Attach(model, config.Lora);
+        Assert.Equal(0.05, adapter.ActiveDropout);
+        adapter.DisableDropout();
+        Assert.Equal(0, adapter.ActiveDropout);
+        Assert.Throws<InvalidDataException>(() => LoraAdapter.Attach(TrainingFixture.Model(), Options with { Dropout = 1.0 }));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.1)]
+    public void LoRA_run_resumes_bitwise(double dropout)
     {
         var data = TrainingFixture.Data(Path.Combine(TrainingFixture.SyntheticDir, "train.jsonl"), take: 8);
         var config = TrainingFixture.SmallConfig with { LearningRate = 1e-2, SaveSteps = 2, PerDeviceTrainBatchSize = 2 };
@@ -63,7 +109,7 @@ public sealed class LoraTests
         {
             random.manual_seed(7);
             using var model = TrainingFixture.Model();
-            using var adapter = LoraAdapter.Attach(model, Options);
+            using var adapter = LoraAdapter.Attach(model, Options with { Dropout = dropout });
             try { OrpoTrainer.Train(model, data, null, config, dir, resume, progress, ct, trainable: adapter); }
             catch (OperationCanceledException) { return []; }
             return [.. adapter.parameters().Select(p => p.bytes.ToArray())];

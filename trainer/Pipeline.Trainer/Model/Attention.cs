@@ -1,4 +1,5 @@
 // Grouped-query self-attention with rotary embeddings (Hugging Face LlamaAttention / Qwen2Attention), no dropout.
+// Projections run through .call() so forward hooks (a LoRA adapter, Training/Lora.cs) apply; keys stay Hugging Face's.
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -26,9 +27,9 @@ public sealed class Attention : nn.Module<Tensor, RopeAngles, Tensor?, Tensor>
     {
         using var scope = NewDisposeScope();
         var (b, t) = (x.shape[0], x.shape[1]);
-        var q = q_proj.forward(x).view(b, t, nh, hs).transpose(1, 2);   // (B, nh, T, hs)
-        var k = k_proj.forward(x).view(b, t, nkv, hs).transpose(1, 2);  // (B, nkv, T, hs)
-        var v = v_proj.forward(x).view(b, t, nkv, hs).transpose(1, 2);  // (B, nkv, T, hs)
+        var q = q_proj.call(x).view(b, t, nh, hs).transpose(1, 2);   // (B, nh, T, hs)
+        var k = k_proj.call(x).view(b, t, nkv, hs).transpose(1, 2);  // (B, nkv, T, hs)
+        var v = v_proj.call(x).view(b, t, nkv, hs).transpose(1, 2);  // (B, nkv, T, hs)
         q = Rotary.Apply(q, rope);
         k = Rotary.Apply(k, rope);
         if (cache is not null)
@@ -43,6 +44,6 @@ public sealed class Attention : nn.Module<Tensor, RopeAngles, Tensor?, Tensor>
             ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
             : nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask); // (B, nh, T, hs)
         y = y.transpose(1, 2).contiguous().view(b, t, nh * hs);          // (B, T, nh*hs)
-        return o_proj.forward(y).MoveToOuterDisposeScope();              // (B, T, C)
+        return o_proj.call(y).MoveToOuterDisposeScope();              // (B, T, C)
     }
 }

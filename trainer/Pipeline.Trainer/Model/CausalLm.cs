@@ -46,7 +46,7 @@ public sealed class CausalLm : nn.Module<Tensor, Tensor?, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = model.Forward(inputIds, attentionMask, cache);                                // (B, T, C)
-        var logits = lm_head?.forward(h) ?? nn.functional.linear(h, model.EmbeddingWeight);  // (B, T, V)
+        var logits = lm_head?.call(h) ?? nn.functional.linear(h, model.EmbeddingWeight);  // (B, T, V)
         return logits.MoveToOuterDisposeScope();
     }
 

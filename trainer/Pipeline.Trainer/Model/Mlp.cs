@@ -1,4 +1,4 @@
-// SwiGLU feed-forward (Hugging Face LlamaMLP): down(silu(gate(x)) * up(x)).
+// SwiGLU feed-forward (Hugging Face LlamaMLP): down(silu(gate(x)) * up(x)). Projections via .call() so adapters hook in.
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -19,7 +19,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) // (B, T, C)
     {
         using var scope = NewDisposeScope();
-        var h = nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x); // (B, T, I)
-        return down_proj.forward(h).MoveToOuterDisposeScope();                // (B, T, C)
+        var h = nn.functional.silu(gate_proj.call(x)) * up_proj.call(x); // (B, T, I)
+        return down_proj.call(h).MoveToOuterDisposeScope();                // (B, T, C)
     }
 }

@@ -1,7 +1,6 @@
-// LoRA (Hu et al. 2021) as PEFT defines it: W = W0 + (lora_alpha / r) * B A on the target Linear layers, W0 frozen.
-// The model calls its Linear layers' forward directly (no hooks run), so the adapter is applied by reparametrisation:
-// W is materialised from (W0, A, B) after each update, autograd yields dL/dW, and the chain rule gives
-// dL/dA = s B^T dL/dW, dL/dB = s dL/dW A^T. Exact for lora_dropout 0 (the only value accepted). Saved in PEFT layout.
+// LoRA (Hu et al. 2021) as PEFT's lora.Linear: y = W0 x + b + (lora_alpha / r) * B A dropout(x), W0 frozen. The adapter is
+// a forward hook on each target Linear (the model calls its projections with .call()), so the base model's state-dict keys
+// are untouched and A, B live in the adapter. Dropout acts on the adapter input only, in training mode only. PEFT layout.
 using System.Text.Json;
 using Pipeline.Trainer.Checkpoints;
 using TorchSharp;
@@ -34,17 +33,20 @@ internal sealed class LoraPair : nn.Module
 
 public sealed class LoraAdapter : nn.Module
 {
-    private readonly List<(string Name, Parameter Weight, Tensor Base, LoraPair Pair)> _layers = [];
+    private readonly List<(string Name, Linear Layer, LoraPair Pair, Action Unhook)> _layers = [];
 
     public LoraOptions Options { get; }
 
-    private LoraAdapter(LoraOptions options) : base(nameof(LoraAdapter)) => Options = options;
+    /// <summary>The dropout probability applied in training mode: Options.Dropout unless <see cref="DisableDropout"/>.</summary>
+    public double ActiveDropout { get; private set; }
+
+    private LoraAdapter(LoraOptions options) : base(nameof(LoraAdapter)) => (Options, ActiveDropout) = (options, options.Dropout);
 
     /// <summary>Freezes <paramref name="model"/> and adapts every Linear whose last name part is a target module.</summary>
     public static LoraAdapter Attach(nn.Module model, LoraOptions options)
     {
-        if (options.Dropout != 0)
-            throw new InvalidDataException("lora_dropout must be 0: the model runs its layers without hooks, so dropout on the LoRA branch alone cannot be applied.");
+        if (options.Dropout is < 0 or >= 1)
+            throw new InvalidDataException($"lora_dropout {options.Dropout} must be in [0, 1).");
         var adapter = new LoraAdapter(options);
         foreach (var p in model.parameters()) p.requires_grad = false;
         foreach (var (name, module) in model.named_modules())
@@ -53,42 +55,40 @@ public sealed class LoraAdapter : nn.Module
             var w = linear.weight!;
             var pair = new LoraPair(w.shape[1], w.shape[0], options.R, w.device);
             adapter.register_module(name.Replace('.', '_'), pair);
-            adapter._layers.Add((name, w, w.detach().clone(), pair));
-            w.requires_grad = true; // dL/dW is what the chain rule needs
+            var hook = linear.register_forward_hook((layer, x, y) => adapter.AddDelta(layer, x, y, pair));
+            adapter._layers.Add((name, linear, pair, hook.remove));
         }
         if (adapter._layers.Count == 0)
             throw new InvalidDataException($"lora_target_modules [{string.Join(", ", options.TargetModules)}] match no Linear layer of the model.");
-        adapter.Materialize();
         return adapter;
     }
 
     public int AdaptedLayers => _layers.Count;
 
-    /// <summary>W = W0 + s B A in every adapted layer; call after each update of A and B.</summary>
-    public void Materialize()
+    /// <summary>As TRL's disable_dropout_in_model, which also zeroes PEFT's lora_dropout: the adapter then runs without dropout.</summary>
+    public void DisableDropout() => ActiveDropout = 0;
+
+    /// <summary>y + s B A dropout(x), computed in the adapter's dtype as PEFT does. x (..., in), y (..., out).</summary>
+    private Tensor AddDelta(nn.Module<Tensor, Tensor> layer, Tensor x, Tensor y, LoraPair pair)
     {
-        using var _ = no_grad();
-        foreach (var (_, weight, w0, pair) in _layers)
-            weight.copy_(w0 + pair.B.matmul(pair.A).mul(Options.Scaling)); // (out, in)
+        var h = layer.training && ActiveDropout > 0 ? nn.functional.dropout(x, ActiveDropout, training: true) : x;
+        var delta = nn.functional.linear(nn.functional.linear(h.to_type(pair.A.dtype), pair.A), pair.B); // (..., r) -> (..., out)
+        return y + (delta * Options.Scaling).to_type(y.dtype);
     }
 
-    /// <summary>Moves dL/dW into dL/dA and dL/dB (accumulating) and clears dL/dW.</summary>
-    public void PullGradients()
+    /// <summary>
+    /// Writes W0 + s B A into every adapted layer and removes the hooks, so the model alone computes the adapted function
+    /// (PEFT's merge_and_unload); for saving merged weights. The adapter no longer acts afterwards.
+    /// </summary>
+    public void Merge()
     {
         using var _ = no_grad();
-        foreach (var (_, weight, _, pair) in _layers)
+        foreach (var (_, layer, pair, unhook) in _layers)
         {
-            if (weight.grad is not { } g) continue;
-            Accumulate(pair.A, pair.B.t().matmul(g).mul(Options.Scaling)); // (r, in)
-            Accumulate(pair.B, g.matmul(pair.A.t()).mul(Options.Scaling)); // (out, r)
-            g.zero_();
+            layer.weight!.add_(pair.B.matmul(pair.A).mul(Options.Scaling).to_type(layer.weight.dtype)); // (out, in)
+            unhook();
         }
-    }
-
-    private static void Accumulate(Parameter p, Tensor grad)
-    {
-        if (p.grad is { } existing) existing.add_(grad);
-        else p.grad = grad.detach().clone();
+        _layers.Clear();
     }
 
     /// <summary>PEFT layout: adapter_config.json and adapter_model.safetensors (base_model.model.&lt;name&gt;.lora_A.weight).</summary>
@@ -96,7 +96,7 @@ public sealed class LoraAdapter : nn.Module
     {
         Directory.CreateDirectory(dir);
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var (name, _, _, pair) in _layers)
+        foreach (var (name, _, pair, _) in _layers)
         {
             tensors[$"base_model.model.{name}.lora_A.weight"] = pair.A.detach().contiguous();
             tensors[$"base_model.model.{name}.lora_B.weight"] = pair.B.detach().contiguous();
@@ -118,5 +118,15 @@ public sealed class LoraAdapter : nn.Module
             ["modules_to_save"] = null,
         };
         File.WriteAllText(Path.Combine(dir, "adapter_config.json"), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var (_, _, _, unhook) in _layers) unhook();
+            _layers.Clear();
+        }
+        base.Dispose(disposing);
     }
 }

@@ -51,8 +51,8 @@ public sealed record OrpoConfig
     [JsonPropertyName("use_peft")] public bool UsePeft { get; init; }
     [JsonPropertyName("lora_r")] public int LoraR { get; init; } = 16;
     [JsonPropertyName("lora_alpha")] public double LoraAlpha { get; init; } = 32;
-    /// <summary>Must be 0 (TRL's default is 0.05): see LoraAdapter for why dropout on the LoRA branch is not applied.</summary>
-    [JsonPropertyName("lora_dropout")] public double LoraDropout { get; init; }
+    /// <summary>Dropout on the adapter input (TRL's default 0.05); like TRL, disable_dropout (default true) turns it off.</summary>
+    [JsonPropertyName("lora_dropout")] public double LoraDropout { get; init; } = 0.05;
     [JsonPropertyName("lora_target_modules")] public string[]? LoraTargetModules { get; init; }
 
     // Not in TRL: this pipeline's choices, named in the same style.
@@ -127,7 +127,7 @@ public sealed record OrpoConfig
         if (SaveTotalLimit < 1) errors.Add("save_total_limit must be >= 1");
         if (Bf16 && UsePeft) errors.Add("bf16 with use_peft is not supported yet (train LoRA in float32)");
         if (LoraR < 1) errors.Add("lora_r must be >= 1");
-        if (LoraDropout != 0) errors.Add("lora_dropout must be 0 (dropout on the LoRA branch alone is not supported)");
+        if (LoraDropout is < 0 or >= 1) errors.Add("lora_dropout must be in [0, 1)");
         if (OverlongPairs is not ("drop" or "truncate_prompt")) errors.Add($"overlong_pairs '{OverlongPairs}' is not drop or truncate_prompt");
         if (errors.Count > 0) throw new InvalidDataException($"{source}: {string.Join("; ", errors)}.");
     }

@@ -44,6 +44,7 @@ public static class OrpoTrainer
 
         using var model = HfModelFolder.Load(job.ModelDir, device);
         using var adapter = c.Lora is { } lora ? LoraAdapter.Attach(model, lora) : null;
+        if (c.DisableDropout) adapter?.DisableDropout(); // TRL disables every dropout of the PEFT model, lora_dropout included
         var result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device, adapter);
 
         // Full fine-tuning writes the model; LoRA writes the PEFT adapter, and the merged model in merged/ on request.
@@ -51,7 +52,7 @@ public static class OrpoTrainer
         else adapter.SavePeft(job.OutputDir, Path.GetFullPath(job.ModelDir));
         if (adapter is not null && c.MergeAdapter)
         {
-            // The model's weights are W0 + s B A already (see LoraAdapter): saving them is the merge.
+            adapter.Merge(); // W0 + s B A into the base weights (the adapter is saved above)
             HfModelFolder.Save(model, Path.Combine(job.OutputDir, "merged"));
             CopyTokenizer(job.ModelDir, Path.Combine(job.OutputDir, "merged"));
         }
@@ -73,7 +74,6 @@ public static class OrpoTrainer
         nn.Module<Tensor, Tensor?, Tensor> model, TokenizedData train, TokenizedData? eval, OrpoConfig c, string outputDir,
         bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, Device? device = null, nn.Module? trainable = null)
     {
-        var lora = trainable as LoraAdapter;
         using var mixed = c.Bf16 ? Bf16MasterWeights.Attach(model) : null;
         var owner = mixed ?? trainable ?? model;
         Directory.CreateDirectory(outputDir);
@@ -102,7 +102,6 @@ public static class OrpoTrainer
         if (resume && existing.Count > 0)
         {
             state = Checkpoint.Load(existing[^1], owner, optimizer);
-            lora?.Materialize();
             mixed?.PushWeights();
             resumedFrom = state.GlobalStep;
         }
@@ -163,7 +162,6 @@ public static class OrpoTrainer
                 stepTokens += indices.Sum(i => (long)train.Pairs[i].Tokens);
                 stepPositions += batch.InputIds.numel();
             }
-            lora?.PullGradients();
             var gradNorm = nn.utils.clip_grad_norm_(parameters, c.MaxGradNorm > 0 ? c.MaxGradNorm : double.MaxValue);
 
             if (!double.IsFinite(stepLoss) || !double.IsFinite(gradNorm))
@@ -177,7 +175,6 @@ public static class OrpoTrainer
             }
             optimizer.step();
             optimizer.zero_grad();
-            lora?.Materialize();
             mixed?.PushWeights();
 
             state = state with
