@@ -11,18 +11,19 @@
 // (pooled batch and line buffers), 3 gen0 collections per 300 MB, so the GC mode does not matter.
 // This machine runs the kernel's autogroup scheduler under load ~15-25: the bench's threads together get about one
 // session's share, so wall-clock ratios there equal CPU-work ratios; the "by CPU seconds" line gives idle-core bounds.
-// Measured 2026-11-27 11:50-11:53 UTC on 2 cores (Zen 4), one after another (MB/s | CPU s | peak RSS MB):
-//   315 MB, default runtime, load 13.7: baseline 369 | 0.5 | 55, validate 103 | 1.3 | 121, tokenizer 28.8 | 6.1 | 95,
-//     validate-tokens 36.2 | 5.7 | 137; validate/baseline 0.28 (by CPU <= 0.79), validate-tokens/tokenizer 1.26 (CPU 1.08)
-//   315 MB, default runtime, load 13.5: baseline 425 | 0.5 | 56, validate 133 | 1.5 | 120, tokenizer 38.8 | 5.6 | 93,
-//     validate-tokens 51.4 | 6.1 | 142; validate/baseline 0.31 (by CPU <= 0.64), validate-tokens/tokenizer 1.32 (CPU 0.91)
-//   315 MB, DOTNET_TieredCompilation=0, load 12.1: baseline 1706 | 0.1 | 58, validate 297 | 0.7 | 115,
-//     tokenizer 29.5 | 7.7 | 91, validate-tokens 30.9 | 8.2 | 128; 0.17 (by CPU <= 0.39), 1.05 (CPU 0.94)
-//   1074 MB, default runtime, load 11.1: baseline 548 | 1.2 | 59, validate 262 | 3.2 | 190, tokenizer 44.1 | 17.9 | 94,
-//     validate-tokens 30.3 | 20.5 | 218; validate/baseline 0.48 (by CPU <= 0.73), validate-tokens/tokenizer 0.69 (CPU 0.88)
+// Measured 2026-11-27 11:56-11:59 UTC on 2 cores (Zen 4), one after another (MB/s | pairs/s | CPU s | peak RSS MB):
+//   315 MB, default runtime, load 12.1: baseline 439 | 384k | 0.5 | 55, validate 95.6 | 83.6k | 1.3 | 117,
+//     tokenizer 43.0 | 37.6k | 6.3 | 93, validate-tokens 41.0 | 35.9k | 6.9 | 140;
+//     validate/baseline 0.22 (by CPU <= 0.73 on 2 idle cores), validate-tokens/tokenizer 0.95 (by CPU 0.92)
+//   315 MB, default runtime, load 9.9: baseline 497 | 435k | 0.5 | 56, validate 162 | 142k | 1.4 | 114,
+//     tokenizer 32.1 | 28.1k | 6.9 | 93, validate-tokens 41.2 | 36.1k | 5.2 | 131; 0.33 (CPU <= 0.70), 1.28 (CPU 1.31)
+//   315 MB, DOTNET_TieredCompilation=0, load 10.1: baseline 1720 | 1.5M | 0.1 | 58, validate 288 | 252k | 0.6 | 113,
+//     tokenizer 21.5 | 18.8k | 7.5 | 90, validate-tokens 17.9 | 15.7k | 7.9 | 136; 0.17 (CPU <= 0.45), 0.83 (CPU 0.95)
+//   1074 MB, default runtime, load 11.1: baseline 567 | 496k | 0.8 | 59, validate 157 | 137k | 2.9 | 195,
+//     tokenizer 26.9 | 23.5k | 19.6 | 95, validate-tokens 41.5 | 36.3k | 22.3 | 215; 0.28 (CPU <= 0.54), 1.54 (CPU 0.88)
 // With default tiering a short run on this loaded machine still executes partly unoptimised code (the baseline
 // worst: 0.5 CPU s per 315 MB against 0.1 fully optimised), so the fully optimised run is the steady-state picture:
-// validation does ~5x the baseline's CPU work per byte (it was ~10x before this work: 1.44-1.47 CPU s), and SHA-256 of
+// validation does ~4.5x the baseline's CPU work per byte (~10x before this work: 1.44-1.47 CPU s), and SHA-256 of
 // every normalised row (the duplicate index format; OpenSSL ~1.7 GB/s) alone costs more than the whole baseline
 // (JsonDocument.Parse ~2.5 GB/s). On 2 cores the 0.5x floor is out of reach by arithmetic; it needs >= 3 idle cores.
 using System.Diagnostics;

@@ -2,6 +2,7 @@
 // (no DOM, no strings) and written normalised. Anything unusual returns false and RowParser's DOM path decides.
 using System.Buffers;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 using Pipeline.Shared.Tokenization;
@@ -81,23 +82,9 @@ internal static class StandardRowWriter
                 (HasControl(prompt) || HasControl(system) || HasControl(chosen) || HasControl(rejected))) return false;
             if (Utf8Whitespace.Same(chosen, rejected)) return false;
 
-            var start = output.WrittenCount;
-            w.Reset(output);
-            w.WriteStartObject();
-            w.WriteStartArray("prompt"u8);
-            if (!system.IsEmpty) Message(w, "system"u8, system);
-            Message(w, "user"u8, prompt);
-            w.WriteEndArray();
-            w.Flush();
-            var promptBytes = output.WrittenCount - start;
-            w.WriteStartArray("chosen"u8);
-            Message(w, "assistant"u8, chosen);
-            w.WriteEndArray();
-            w.WriteStartArray("rejected"u8);
-            Message(w, "assistant"u8, rejected);
-            w.WriteEndArray();
-            w.WriteEndObject();
-            w.Flush();
+            var promptBytes = NeedsEscaping(system) || NeedsEscaping(prompt) || NeedsEscaping(chosen) || NeedsEscaping(rejected)
+                ? WriteEscaped(w, output, system, prompt, chosen, rejected)
+                : WriteVerbatim(output, system, prompt, chosen, rejected);
 
             var chars = Chars(system) + Chars(prompt) + Math.Max(Chars(chosen), Chars(rejected));
             var tokens = tokenizer is null ? 0
@@ -117,6 +104,63 @@ internal static class StandardRowWriter
         {
             if (scratch is not null) ArrayPool<byte>.Shared.Return(scratch);
         }
+    }
+
+    /// <summary>Whether Utf8JsonWriter (with PreferencePair's encoder) would escape anything in the value.</summary>
+    private static bool NeedsEscaping(ReadOnlySpan<byte> value) => Encoder.FindFirstCharacterToEncodeUtf8(value) >= 0;
+
+    private static readonly JavaScriptEncoder Encoder = PreferencePair.WriterOptions.Encoder!;
+
+    /// <summary>The line as Utf8JsonWriter writes it when no value needs escaping: the values verbatim between fixed
+    /// JSON. Returns the length of the `{"prompt":[...]` prefix.</summary>
+    private static int WriteVerbatim(PooledBuffer output, ReadOnlySpan<byte> system, ReadOnlySpan<byte> prompt, ReadOnlySpan<byte> chosen, ReadOnlySpan<byte> rejected)
+    {
+        ReadOnlySpan<byte> open = "{\"prompt\":["u8, systemRole = "{\"role\":\"system\",\"content\":\""u8, userRole = "{\"role\":\"user\",\"content\":\""u8,
+            close = "\"}"u8, chosenOpen = ",\"chosen\":[{\"role\":\"assistant\",\"content\":\""u8,
+            rejectedOpen = ",\"rejected\":[{\"role\":\"assistant\",\"content\":\""u8;
+        var start = output.WrittenCount;
+        output.Write(open);
+        if (!system.IsEmpty)
+        {
+            output.Write(systemRole);
+            output.Write(system);
+            output.Write(close);
+            output.Write(","u8);
+        }
+        output.Write(userRole);
+        output.Write(prompt);
+        output.Write("\"}]"u8);
+        var promptBytes = output.WrittenCount - start;
+        output.Write(chosenOpen);
+        output.Write(chosen);
+        output.Write("\"}]"u8);
+        output.Write(rejectedOpen);
+        output.Write(rejected);
+        output.Write("\"}]}"u8);
+        return promptBytes;
+    }
+
+    /// <summary>The general case: Utf8JsonWriter escapes. Returns the length of the `{"prompt":[...]` prefix.</summary>
+    private static int WriteEscaped(Utf8JsonWriter w, PooledBuffer output, ReadOnlySpan<byte> system, ReadOnlySpan<byte> prompt, ReadOnlySpan<byte> chosen, ReadOnlySpan<byte> rejected)
+    {
+        var start = output.WrittenCount;
+        w.Reset(output);
+        w.WriteStartObject();
+        w.WriteStartArray("prompt"u8);
+        if (!system.IsEmpty) Message(w, "system"u8, system);
+        Message(w, "user"u8, prompt);
+        w.WriteEndArray();
+        w.Flush();
+        var promptBytes = output.WrittenCount - start;
+        w.WriteStartArray("chosen"u8);
+        Message(w, "assistant"u8, chosen);
+        w.WriteEndArray();
+        w.WriteStartArray("rejected"u8);
+        Message(w, "assistant"u8, rejected);
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.Flush();
+        return promptBytes;
     }
 
     private static int Field(ref Utf8JsonReader reader)
