@@ -2,6 +2,12 @@
 // 1. Request received -> training started with the base model already cached (from the manifests' timings).
 // 2. Per-step overhead of status updates (logging every step) and checkpoint mirroring, against the bare loop:
 //    OrpoTrainer alone vs the same job with RunProgress + RunStatusReporter + CheckpointUploader, interleaved.
+// Figures (2 cores shared with other engineers, load average 14-23, tiny preset, batch 4 x 64, 8 steps x 5 repeats):
+//   request -> training started: 111 ms and 87 ms with the base model cached (579-1357 ms cold, download included).
+//   progress report on the training thread: 0.23 us per call, against steps of 300-1400 ms.
+//   status only: wall -18%, CPU -17% (noise: repeats of the same bare job varied 320-1440 ms/step).
+//   37 MiB checkpoint mirrored every 4 steps: CPU +8.1% (~100 ms CPU per checkpoint: SHA-256 + upload), i.e. under
+//   0.4% at save_steps >= 100. A 2% bound cannot be resolved end to end here; rerun on a quiet machine.
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;

@@ -18,10 +18,14 @@ public static class OrpoTrainer
         ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "added_tokens.json", "vocab.json", "merges.txt"];
 
     /// <summary>Loads the base model and data of <paramref name="job"/>, trains, writes the model folder and reports.</summary>
-    public static Task<TrainResult> RunAsync(TrainJob job, IProgress<TrainProgress>? progress, CancellationToken ct) =>
-        Task.Run(() => Run(job, progress, ct), ct);
+    /// <param name="checkpointAndStop">Cancelled to stop with a checkpoint of the steps done so far (the worker on
+    /// SIGTERM); <paramref name="ct"/> stops without one.</param>
+    public static Task<TrainResult> RunAsync(TrainJob job, IProgress<TrainProgress>? progress, CancellationToken ct,
+        CancellationToken checkpointAndStop = default) =>
+        Task.Run(() => Run(job, progress, ct, checkpointAndStop), ct);
 
-    public static TrainResult Run(TrainJob job, IProgress<TrainProgress>? progress, CancellationToken ct)
+    public static TrainResult Run(TrainJob job, IProgress<TrainProgress>? progress, CancellationToken ct,
+        CancellationToken checkpointAndStop = default)
     {
         var c = job.Config;
         c.Validate();
@@ -45,7 +49,7 @@ public static class OrpoTrainer
         using var model = HfModelFolder.Load(job.ModelDir, device);
         using var adapter = c.Lora is { } lora ? LoraAdapter.Attach(model, lora) : null;
         if (c.DisableDropout) adapter?.DisableDropout(); // TRL disables every dropout of the PEFT model, lora_dropout included
-        var result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device, adapter);
+        var result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device, adapter, checkpointAndStop);
 
         // Full fine-tuning writes the model; LoRA writes the PEFT adapter, and the merged model in merged/ on request.
         if (adapter is null) HfModelFolder.Save(model, job.OutputDir);
@@ -72,7 +76,8 @@ public static class OrpoTrainer
     /// </summary>
     public static TrainResult Train(
         nn.Module<Tensor, Tensor?, Tensor> model, TokenizedData train, TokenizedData? eval, OrpoConfig c, string outputDir,
-        bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, Device? device = null, nn.Module? trainable = null)
+        bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, Device? device = null, nn.Module? trainable = null,
+        CancellationToken checkpointAndStop = default)
     {
         using var mixed = c.Bf16 ? Bf16MasterWeights.Attach(model) : null;
         var owner = mixed ?? trainable ?? model;
@@ -130,13 +135,14 @@ public static class OrpoTrainer
 
         for (var step = state.GlobalStep; step < totalSteps; step++)
         {
-            if (ct.IsCancellationRequested)
+            if (checkpointAndStop.IsCancellationRequested)
             {
                 // Stopped from outside (the worker on SIGTERM): keep the steps done so far as a checkpoint to resume from.
                 if (step > 0 && (existing.Count == 0 || !existing[^1].EndsWith($"-{step:D6}", StringComparison.Ordinal)))
                     Checkpoint.Save(outputDir, step, owner, optimizer, state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds }, c.SaveTotalLimit);
-                ct.ThrowIfCancellationRequested();
+                checkpointAndStop.ThrowIfCancellationRequested();
             }
+            ct.ThrowIfCancellationRequested();
             var lr = c.LearningRate * schedule.Factor(step);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 

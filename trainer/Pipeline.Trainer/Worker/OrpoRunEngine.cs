@@ -12,8 +12,11 @@ public sealed class OrpoRunEngine(string device)
 {
     public string Device { get; } = TorchRuntime.ChooseDevice(device).ToString();
 
-    public Task<TrainResult> TrainAsync(TrainJob job, IProgress<TrainProgress> progress, CancellationToken ct) =>
-        OrpoTrainer.RunAsync(job with { Device = Device }, progress, ct);
+    /// <param name="ct">Stops training without a checkpoint (the run lost its lease or message).</param>
+    /// <param name="checkpointAndStop">Stops training after checkpointing the steps done so far (SIGTERM).</param>
+    public Task<TrainResult> TrainAsync(TrainJob job, IProgress<TrainProgress> progress, CancellationToken ct,
+        CancellationToken checkpointAndStop = default) =>
+        OrpoTrainer.RunAsync(job with { Device = Device }, progress, ct, checkpointAndStop);
 
     /// <summary>eval_* metrics of the model in <paramref name="modelDir"/> over the whole held-out file.</summary>
     public Task<EvalMetrics> EvaluateAsync(string modelDir, string evalFile, OrpoConfig config, CancellationToken ct) =>

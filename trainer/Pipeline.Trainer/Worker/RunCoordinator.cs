@@ -74,7 +74,7 @@ public sealed class RunCoordinator(
             try
             {
                 await status.SetAsync(s => s, run.Token);
-                var result = await executor.ExecuteAsync(request, runId, receivedAt, status, run.Token);
+                var result = await executor.ExecuteAsync(request, runId, receivedAt, status, run.Token, stopping);
                 await status.SetAsync(s => s with
                 {
                     State = result.Promoted ? RunState.Succeeded : RunState.Rejected, Stage = "done", Version = result.Version.Name,

@@ -37,7 +37,8 @@ public sealed class RunExecutor(
     public TimeSpan? LastStartupLatency { get; private set; }
 
     public async Task<RunResult> ExecuteAsync(
-        TrainingRequest request, string runId, DateTimeOffset receivedAt, RunStatusReporter status, CancellationToken ct)
+        TrainingRequest request, string runId, DateTimeOffset receivedAt, RunStatusReporter status, CancellationToken ct,
+        CancellationToken shutdown = default)
     {
         var target = request.Target;
         var profile = await LoadProfileAsync(target, ct);
@@ -79,11 +80,13 @@ public sealed class RunExecutor(
         {
             try
             {
-                trained = await engine.TrainAsync(job, new RunProgress(status), ct);
+                // On shutdown the engine checkpoints where it is; on a lost lease or message it just stops.
+                trained = await engine.TrainAsync(job, new RunProgress(status), ct, checkpointAndStop: shutdown);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
             {
-                // Stopping (SIGTERM): the engine saved where it stopped; put it in storage before returning the message.
+                // SIGTERM: put the checkpoint saved where training stopped in storage before the message goes back.
+                // (A run that lost its lease writes nothing more: another worker owns it now.)
                 using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(60));
                 await uploader.UploadNewestAsync(grace.Token);
                 throw;
