@@ -1,6 +1,7 @@
-// `./run bench model-step [--steps N] [--threads N] [--flat-steps N] [--hidden 256|512] [--pytorch-first] [--skip-pytorch]`: one training step (forward,
-// cross-entropy, backward, clip, AdamW; batch 8 x 256, fp32) of the Llama model in TorchSharp, and back to back the
-// same model and step in PyTorch eager (bench/pytorch/model_step.py); then a 200-step memory flatness run.
+// `./run bench model-step [--steps N] [--rounds N] [--threads N] [--flat-steps N] [--hidden 256|512] [--skip-pytorch]
+// [--mmap-threshold BYTES]`: one training step (forward, cross-entropy, backward, clip, AdamW; batch 8 x 256, fp32) of the
+// Llama model in TorchSharp and the same model and step in PyTorch eager (bench/pytorch/model_step.py), alternating in
+// short rounds so that a shared CPU's drifting load hits both alike; medians are reported with the load average.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -15,110 +16,168 @@ internal static class ModelStepBenchmark
 {
     private const int Batch = 8, Seq = 256, Gpt2Vocab = 50257;
 
-    private sealed record StepFigures(string Framework, double TokensPerSecond, long PeakRssBytes, double MatmulGflops);
+    internal sealed record StepFigures(string Framework, double TokensPerSecond, long PeakRssBytes, double Loss = 0);
+
+    /// <summary>Time per phase of one TorchSharp step, milliseconds (CPU ops are synchronous, so a stopwatch is exact).</summary>
+    internal sealed record PhaseTimes(double ForwardMs, double LossMs, double BackwardMs, double ClipMs, double OptimizerMs)
+    {
+        public override string ToString() =>
+            $"forward {ForwardMs:F0} ms, loss {LossMs:F0} ms, backward {BackwardMs:F0} ms, clip {ClipMs:F0} ms, AdamW {OptimizerMs:F0} ms";
+    }
 
     public static int Run(string[] args)
     {
-        var steps = IntArg(args, "--steps", 10);
+        var steps = IntArg(args, "--steps", 4);
+        var rounds = IntArg(args, "--rounds", 3);
         var threads = IntArg(args, "--threads", 2);
         var flatSteps = IntArg(args, "--flat-steps", 200);
-        TorchRuntime.Configure(threads);
-        Console.WriteLine($"model-step: batch {Batch} x {Seq}, fp32, {threads} threads, {steps} timed steps after 2 warm-up; " +
-                          $"load average at start {File.ReadAllText("/proc/loadavg").Split(' ')[0]} (CPU shared with other work)");
+        set_num_interop_threads(threads);
+        TorchRuntime.Configure(threads, IntArg(args, "--mmap-threshold", TorchRuntime.DefaultMmapThresholdBytes));
+        Console.WriteLine($"model-step: batch {Batch} x {Seq}, fp32, {threads} threads (intra-op and interop), " +
+                          $"{rounds} alternating rounds of 1 warm-up + {steps} timed steps; load average {LoadAverage()}");
         var matmul = MatmulGflops();
         Console.WriteLine($"fp32 matmul 2048^3 (TorchSharp): {matmul:F1} GFLOP/s");
-        Console.WriteLine("config            framework            tokens/s   peak RSS MiB   share of matmul rate   vs PyTorch");
         var only = IntArg(args, "--hidden", 0);
+        var rows = new List<string>();
         foreach (var (hidden, layers) in new[] { (256, 4), (512, 8) }.Where(c => only == 0 || c.Item1 == only))
         {
             var config = BenchConfig(hidden, layers);
-            var flopsPerToken = FlopsPerToken(config);
-            // Under a shared CPU the load drifts: --pytorch-first swaps the order to show how much that matters.
-            var peerFirst = args.Contains("--pytorch-first");
-            var peer = peerFirst ? PyTorchStep(config, steps, threads) : null;
-            var ours = TorchSharpStep(config, steps, matmul);
-            if (!peerFirst && !args.Contains("--skip-pytorch"))
-                peer = PyTorchStep(config, steps, threads);
-            foreach (var f in new[] { ours, peer }.OfType<StepFigures>())
-                Console.WriteLine($"h{hidden}/L{layers,-12} {f.Framework,-20} {f.TokensPerSecond,8:F0}   {f.PeakRssBytes / 1048576.0,12:F0}   " +
-                                  $"{f.TokensPerSecond * flopsPerToken / (matmul * 1e9),20:P1}   " +
-                                  (f == ours && peer is not null ? $"{ours.TokensPerSecond / peer.TokensPerSecond:F2}x" : ""));
+            var ours = new List<StepFigures>();
+            var peers = new List<StepFigures>();
+            PhaseTimes? phases = null;
+            for (var r = 0; r < rounds; r++)
+            {
+                (var figures, phases) = TorchSharpStep(config, steps);
+                ours.Add(figures);
+                var peer = args.Contains("--skip-pytorch") ? null : PyTorchPeer("model_step.py", PeerArgs(config, steps, threads));
+                if (peer is not null) peers.Add(peer);
+                Console.WriteLine($"  h{hidden}/L{layers} round {r + 1}: TorchSharp {figures.TokensPerSecond:F0} tok/s, " +
+                                  $"PyTorch {(peer is null ? "-" : peer.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture))} tok/s; load {LoadAverage()}");
+            }
+            Console.WriteLine($"  h{hidden}/L{layers} TorchSharp phases (last step): {phases}");
+            rows.Add(Row($"h{hidden}/L{layers}", ours, peers, FlopsPerToken(config), matmul));
         }
+        Console.WriteLine($"config     framework            median tok/s   peak RSS MiB   share of fp32 matmul   vs PyTorch   (load {LoadAverage()})");
+        rows.ForEach(Console.WriteLine);
         if (flatSteps > 0)
             Flatness(flatSteps);
         return 0;
     }
 
-    private static LlamaConfig BenchConfig(int hidden, int layers) => new()
+    /// <summary>One result line per framework: medians over rounds, the ratio of medians, the share of the matmul rate.</summary>
+    internal static string Row(string config, IReadOnlyList<StepFigures> ours, IReadOnlyList<StepFigures> peers, double flopsPerToken, double matmul)
+    {
+        var lines = new List<string>();
+        var peerMedian = peers.Count > 0 ? Median(peers.Select(p => p.TokensPerSecond)) : 0;
+        foreach (var group in new[] { ours, peers }.Where(g => g.Count > 0))
+        {
+            var median = Median(group.Select(f => f.TokensPerSecond));
+            var ratio = group == ours && peerMedian > 0 ? $"{median / peerMedian:F2}x" : "";
+            lines.Add($"{config,-10} {group[0].Framework,-22} {median,10:F0}   {group.Max(f => f.PeakRssBytes) / 1048576.0,12:F0}   " +
+                      $"{median * flopsPerToken / (matmul * 1e9),20:P1}   {ratio,10}");
+        }
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    internal static double Median(IEnumerable<double> values)
+    {
+        var v = values.Order().ToArray();
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+
+    internal static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+    internal static LlamaConfig BenchConfig(int hidden, int layers) => new()
     {
         VocabSize = Gpt2Vocab, HiddenSize = hidden, IntermediateSize = hidden * 8 / 3 / 64 * 64, NumHiddenLayers = layers,
         NumAttentionHeads = hidden / 64, NumKeyValueHeads = hidden / 64, MaxPositionEmbeddings = Seq, RmsNormEps = 1e-5,
     };
 
     /// <summary>nanoGPT's estimate: 6 x matmul parameters (lm_head included, embedding lookup not) + attention 12 L H T.</summary>
-    private static double FlopsPerToken(LlamaConfig c)
+    internal static double FlopsPerToken(LlamaConfig c)
     {
         double h = c.HiddenSize, matmulParams = c.NumHiddenLayers * (4 * h * h + 3 * h * c.IntermediateSize) + c.VocabSize * h;
         return 6 * matmulParams + 12 * c.NumHiddenLayers * h * Seq;
     }
 
-    private static StepFigures TorchSharpStep(LlamaConfig config, int steps, double matmul)
+    private static string[] PeerArgs(LlamaConfig c, int steps, int threads) =>
+        ["--hidden", $"{c.HiddenSize}", "--layers", $"{c.NumHiddenLayers}", "--inter", $"{c.IntermediateSize}", "--vocab", $"{c.VocabSize}",
+         "--steps", $"{steps}", "--warmup", "1", "--threads", $"{threads}"];
+
+    private static (StepFigures, PhaseTimes) TorchSharpStep(LlamaConfig config, int steps)
     {
         manual_seed(0);
         using var model = new CausalLm(config);
         using var optimizer = optim.AdamW(model.parameters(), lr: 1e-4);
         var elapsed = TimeSpan.Zero;
         long peak = 0;
-        for (var step = 0; step < steps + 2; step++)
+        PhaseTimes phases = null!;
+        for (var step = 0; step < steps + 1; step++)
         {
             var clock = Stopwatch.StartNew();
-            TrainStep(model, optimizer, config.VocabSize, Batch, Seq);
-            if (step >= 2)
+            phases = TrainStep(model, optimizer, config.VocabSize, Batch, Seq);
+            if (step >= 1)
                 elapsed += clock.Elapsed;
             peak = Math.Max(peak, TorchRuntime.ResidentBytes());
         }
-        return new StepFigures("TorchSharp 0.107", Batch * Seq * steps / elapsed.TotalSeconds, peak, matmul);
+        return (new StepFigures("TorchSharp 0.107", Batch * Seq * steps / elapsed.TotalSeconds, peak), phases);
     }
 
-    private static void TrainStep(CausalLm model, optim.Optimizer optimizer, int vocab, int batch, int seq)
+    private static PhaseTimes TrainStep(CausalLm model, optim.Optimizer optimizer, int vocab, int batch, int seq)
     {
         using var scope = NewDisposeScope();
+        var clock = Stopwatch.StartNew();
         var ids = randint(0, vocab, [batch, seq], dtype: ScalarType.Int64);                        // (B, T)
-        var logits = model.forward(ids, null);                                                    // (B, T, V)
-        var loss = nn.functional.cross_entropy(logits.narrow(1, 0, seq - 1).reshape(-1, vocab), ids.narrow(1, 1, seq - 1).reshape(-1));
         optimizer.zero_grad();
+        var logits = model.forward(ids, null);                                                    // (B, T, V)
+        var forward = Lap(clock);
+        // Same as PyTorch's logits[:, :-1].reshape(-1, V): the slice is copied once, as there.
+        var loss = nn.functional.cross_entropy(logits.narrow(1, 0, seq - 1).reshape(-1, vocab), ids.narrow(1, 1, seq - 1).reshape(-1));
+        var lossMs = Lap(clock);
         loss.backward();
+        var backward = Lap(clock);
         nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+        var clip = Lap(clock);
         optimizer.step();
+        return new PhaseTimes(forward, lossMs, backward, clip, Lap(clock));
     }
 
-    private static StepFigures? PyTorchStep(LlamaConfig config, int steps, int threads)
+    internal static double Lap(Stopwatch clock)
+    {
+        var ms = clock.Elapsed.TotalMilliseconds;
+        clock.Restart();
+        return ms;
+    }
+
+    /// <summary>Runs bench/pytorch/SCRIPT under Debian's python3 (installing python3-torch if missing); null when unavailable.</summary>
+    internal static StepFigures? PyTorchPeer(string script, string[] scriptArgs)
     {
         var root = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(root, "Pipeline.sln")))
             root = Path.GetDirectoryName(root.TrimEnd('/')) ?? throw new DirectoryNotFoundException("no Pipeline.sln above the benchmark");
-        var install = Process.Start(new ProcessStartInfo("bash", Path.Combine(root, "bench", "pytorch", "install-torch.sh")))!;
-        install.WaitForExit();
-        if (install.ExitCode != 0)
+        using (var install = Process.Start(new ProcessStartInfo("bash", Path.Combine(root, "bench", "pytorch", "install-torch.sh")))!)
         {
-            Console.WriteLine("  (PyTorch peer skipped: bench/pytorch/install-torch.sh failed)");
-            return null;
+            install.WaitForExit();
+            if (install.ExitCode != 0)
+            {
+                Console.WriteLine("  (PyTorch peer skipped: bench/pytorch/install-torch.sh failed)");
+                return null;
+            }
         }
-        var start = new ProcessStartInfo("/usr/bin/python3", // Debian's interpreter, where python3-torch is installed
-            [Path.Combine(root, "bench", "pytorch", "model_step.py"), "--hidden", $"{config.HiddenSize}", "--layers", $"{config.NumHiddenLayers}",
-             "--inter", $"{config.IntermediateSize}", "--vocab", $"{config.VocabSize}", "--steps", $"{steps}", "--threads", $"{threads}"])
+        var threads = scriptArgs[Array.IndexOf(scriptArgs, "--threads") + 1];
+        var start = new ProcessStartInfo("/usr/bin/python3", [Path.Combine(root, "bench", "pytorch", script), .. scriptArgs]) // Debian's interpreter
         {
             RedirectStandardOutput = true,
-            Environment = { ["OMP_NUM_THREADS"] = $"{threads}", ["OPENBLAS_NUM_THREADS"] = $"{threads}" },
+            Environment = { ["OMP_NUM_THREADS"] = threads, ["OPENBLAS_NUM_THREADS"] = threads },
         };
         using var python = Process.Start(start)!;
         var line = python.StandardOutput.ReadToEnd().Trim().Split('\n')[^1];
         python.WaitForExit();
         if (python.ExitCode != 0)
-            throw new InvalidOperationException($"bench/pytorch/model_step.py exited with {python.ExitCode}");
+            throw new InvalidOperationException($"bench/pytorch/{script} exited with {python.ExitCode}");
         var json = JsonDocument.Parse(line).RootElement;
         return new StepFigures(json.GetProperty("framework").GetString()!, json.GetProperty("tokens_per_s").GetDouble(),
-            json.GetProperty("peak_rss_bytes").GetInt64(), json.GetProperty("matmul_gflops").GetDouble());
+            json.GetProperty("peak_rss_bytes").GetInt64(), json.GetProperty("loss").GetDouble());
     }
 
     /// <summary>Live tensors and RSS over many steps of the tiny preset: both must stay flat.</summary>
@@ -139,7 +198,7 @@ internal static class ModelStepBenchmark
         Console.WriteLine();
     }
 
-    private static double MatmulGflops(int n = 2048, int reps = 10)
+    internal static double MatmulGflops(int n = 2048, int reps = 10)
     {
         using var scope = NewDisposeScope();
         var a = randn(n, n);
@@ -151,7 +210,7 @@ internal static class ModelStepBenchmark
         return 2.0 * n * n * n * reps / clock.Elapsed.TotalSeconds / 1e9;
     }
 
-    private static int IntArg(string[] args, string name, int fallback)
+    internal static int IntArg(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;

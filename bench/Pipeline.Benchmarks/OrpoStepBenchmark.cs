@@ -1,132 +1,104 @@
-// `./run bench orpo-step [--steps N] [--threads N] [--skip-pytorch] [--skip-bf16] [--small-only]`: one ORPO optimizer step (4 pairs =
-// 8 rows x 256 tokens, 64 prompt tokens; forward, TRL loss, backward, clip, AdamW) in TorchSharp fp32 and bf16 (float32
-// master weights), and the same step in PyTorch eager (bench/pytorch/orpo_step.py, TRL's loss transcribed).
+// `./run bench orpo-step [--steps N] [--rounds N] [--threads N] [--hidden 256|512] [--skip-pytorch] [--skip-bf16]`: one ORPO
+// optimizer step (4 pairs = 8 rows x 256 tokens, 64 prompt tokens; forward, TRL loss, backward, clip, AdamW) in TorchSharp
+// fp32 and bf16 (float32 master weights) and the same step in PyTorch eager (bench/pytorch/orpo_step.py, TRL's loss
+// transcribed), alternating in short rounds on a shared CPU; medians are reported with the load average.
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Pipeline.Trainer;
 using Pipeline.Trainer.Model;
 using Pipeline.Trainer.Orpo;
 using Pipeline.Trainer.Training;
 using TorchSharp;
+using static Pipeline.Benchmarks.ModelStepBenchmark;
 using static TorchSharp.torch;
 
 namespace Pipeline.Benchmarks;
 
 internal static class OrpoStepBenchmark
 {
-    private const int Pairs = 4, Seq = 256, Prompt = 64, Gpt2Vocab = 50257;
-
-    private sealed record StepFigures(string Framework, double TokensPerSecond, long PeakRssBytes, double Loss);
+    private const int Pairs = 4, Seq = 256, Prompt = 64;
 
     public static int Run(string[] args)
     {
-        var steps = IntArg(args, "--steps", 10);
+        var steps = IntArg(args, "--steps", 4);
+        var rounds = IntArg(args, "--rounds", 3);
         var threads = IntArg(args, "--threads", 2);
-        TorchRuntime.Configure(threads);
-        Console.WriteLine($"orpo-step: {Pairs} pairs = {2 * Pairs} rows x {Seq} tokens ({Prompt} prompt), {threads} threads, {steps} timed steps " +
-                          $"after 2 warm-up; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} (CPU shared with other work)");
+        set_num_interop_threads(threads);
+        TorchRuntime.Configure(threads, IntArg(args, "--mmap-threshold", TorchRuntime.DefaultMmapThresholdBytes));
+        Console.WriteLine($"orpo-step: {Pairs} pairs = {2 * Pairs} rows x {Seq} tokens ({Prompt} prompt), {threads} threads (intra-op and interop), " +
+                          $"{rounds} alternating rounds of 1 warm-up + {steps} timed steps; load average {LoadAverage()}");
         var matmul = MatmulGflops();
         Console.WriteLine($"fp32 matmul 2048^3 (TorchSharp): {matmul:F1} GFLOP/s");
-        Console.WriteLine("config        framework              tokens/s   peak RSS MiB   share of fp32 matmul   vs PyTorch   loss");
-        foreach (var (hidden, layers) in new[] { (256, 4), (512, 8) }.Take(args.Contains("--small-only") ? 1 : 2))
+        var only = IntArg(args, "--hidden", 0);
+        var rows = new List<string>();
+        foreach (var (hidden, layers) in new[] { (256, 4), (512, 8) }.Where(c => only == 0 || c.Item1 == only))
         {
-            var config = new LlamaConfig
+            var config = BenchConfig(hidden, layers);
+            var (fp32, bf16, peers) = (new List<StepFigures>(), new List<StepFigures>(), new List<StepFigures>());
+            PhaseTimes? phases = null;
+            for (var r = 0; r < rounds; r++)
             {
-                VocabSize = Gpt2Vocab, HiddenSize = hidden, IntermediateSize = hidden * 8 / 3 / 64 * 64, NumHiddenLayers = layers,
-                NumAttentionHeads = hidden / 64, NumKeyValueHeads = hidden / 64, MaxPositionEmbeddings = Seq, RmsNormEps = 1e-5,
-            };
-            double h = hidden, flopsPerToken = 6 * (layers * (4 * h * h + 3 * h * config.IntermediateSize) + Gpt2Vocab * h) + 12 * layers * h * Seq;
-            var fp32 = Ours(config, steps, bf16: false);
-            var bf16 = args.Contains("--skip-bf16") ? null : Ours(config, steps, bf16: true);
-            var peer = args.Contains("--skip-pytorch") ? null : PyTorch(config, steps, threads);
-            foreach (var f in new[] { fp32, bf16, peer }.OfType<StepFigures>())
-                Console.WriteLine($"h{hidden}/L{layers,-8} {f.Framework,-22} {f.TokensPerSecond,8:F0}   {f.PeakRssBytes / 1048576.0,12:F0}   " +
-                                  $"{f.TokensPerSecond * flopsPerToken / (matmul * 1e9),20:P1}   " +
-                                  $"{(peer is not null && f != peer ? $"{f.TokensPerSecond / peer.TokensPerSecond:F2}x" : ""),10}   {f.Loss:F4}");
+                (var f, phases) = Ours(config, steps, bf16: false);
+                fp32.Add(f);
+                if (!args.Contains("--skip-bf16")) bf16.Add(Ours(config, steps, bf16: true).Figures);
+                var peer = args.Contains("--skip-pytorch") ? null : PyTorchPeer("orpo_step.py",
+                    ["--hidden", $"{hidden}", "--layers", $"{layers}", "--inter", $"{config.IntermediateSize}", "--vocab", $"{config.VocabSize}",
+                     "--pairs", $"{Pairs}", "--seq", $"{Seq}", "--prompt", $"{Prompt}", "--steps", $"{steps}", "--warmup", "1", "--threads", $"{threads}"]);
+                if (peer is not null) peers.Add(peer);
+                Console.WriteLine($"  h{hidden}/L{layers} round {r + 1}: fp32 {f.TokensPerSecond:F0}" +
+                                  (bf16.Count > r ? $", bf16 {bf16[r].TokensPerSecond:F0}" : "") +
+                                  $", PyTorch {(peer is null ? "-" : peer.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture))} tok/s" +
+                                  $" (loss {f.Loss:F4} vs {peer?.Loss ?? double.NaN:F4}); load {LoadAverage()}");
+            }
+            Console.WriteLine($"  h{hidden}/L{layers} TorchSharp fp32 phases (last step): {phases}");
+            rows.Add(Row($"h{hidden}/L{layers}", fp32, peers, FlopsPerToken(config), matmul));
+            if (bf16.Count > 0) rows.Add(Row($"h{hidden}/L{layers}", bf16, peers, FlopsPerToken(config), matmul).Split(Environment.NewLine)[0]);
         }
+        Console.WriteLine($"config     framework            median tok/s   peak RSS MiB   share of fp32 matmul   vs PyTorch   (load {LoadAverage()})");
+        rows.ForEach(Console.WriteLine);
         return 0;
     }
 
-    private static StepFigures Ours(LlamaConfig config, int steps, bool bf16)
+    private static (StepFigures Figures, PhaseTimes Phases) Ours(LlamaConfig config, int steps, bool bf16)
     {
         manual_seed(0);
         using var model = new CausalLm(config);
         using var mixed = bf16 ? Bf16MasterWeights.Attach(model) : null;
-        using var optimizer = optim.AdamW((mixed ?? (nn.Module)model).parameters(), lr: 1e-4);
+        var trainable = (mixed ?? (nn.Module)model).parameters().ToList();
+        using var optimizer = optim.AdamW(trainable, lr: 1e-4);
         var elapsed = TimeSpan.Zero;
         long peak = 0;
         double loss = 0;
-        for (var step = 0; step < steps + 2; step++)
+        PhaseTimes phases = null!;
+        for (var step = 0; step < steps + 1; step++)
         {
-            var clock = Stopwatch.StartNew();
+            var total = Stopwatch.StartNew();
             using (var scope = NewDisposeScope())
             {
+                var clock = Stopwatch.StartNew();
                 var ids = randint(0, config.VocabSize, [2 * Pairs, Seq], dtype: ScalarType.Int64);     // (2B, T)
                 var labels = ids.clone();
                 labels[.., ..Prompt] = OrpoLoss.IgnoreIndex;
                 var batch = new OrpoBatch(ids, ones_like(ids), labels);
-                var output = OrpoLoss.Compute(model.forward(ids, null), batch, 0.1);                    // logits (2B, T, V)
                 optimizer.zero_grad();
+                var logits = model.forward(ids, null);                                                // (2B, T, V)
+                var forward = Lap(clock);
+                var output = OrpoLoss.Compute(logits, batch, 0.1);
+                var lossMs = Lap(clock);
                 output.Loss.backward();
                 mixed?.PullGradients();
-                nn.utils.clip_grad_norm_((mixed ?? (nn.Module)model).parameters(), 1.0);
+                var backward = Lap(clock);
+                nn.utils.clip_grad_norm_(trainable, 1.0);
+                var clip = Lap(clock);
                 optimizer.step();
                 mixed?.PushWeights();
+                phases = new PhaseTimes(forward, lossMs, backward, clip, Lap(clock));
                 loss = output.Loss.item<float>();
             }
-            if (step >= 2) elapsed += clock.Elapsed;
+            if (step >= 1) elapsed += total.Elapsed;
             peak = Math.Max(peak, TorchRuntime.ResidentBytes());
         }
-        return new StepFigures(bf16 ? "TorchSharp 0.107 bf16" : "TorchSharp 0.107 fp32", 2 * Pairs * Seq * steps / elapsed.TotalSeconds, peak, loss);
-    }
-
-    private static StepFigures? PyTorch(LlamaConfig config, int steps, int threads)
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Pipeline.sln")))
-            root = Path.GetDirectoryName(root.TrimEnd('/')) ?? throw new DirectoryNotFoundException("no Pipeline.sln above the benchmark");
-        using (var install = Process.Start(new ProcessStartInfo("bash", Path.Combine(root, "bench", "pytorch", "install-torch.sh")))!)
-        {
-            install.WaitForExit();
-            if (install.ExitCode != 0)
-            {
-                Console.WriteLine("  (PyTorch peer skipped: bench/pytorch/install-torch.sh failed)");
-                return null;
-            }
-        }
-        var start = new ProcessStartInfo("/usr/bin/python3",
-            [Path.Combine(root, "bench", "pytorch", "orpo_step.py"), "--hidden", $"{config.HiddenSize}", "--layers", $"{config.NumHiddenLayers}",
-             "--inter", $"{config.IntermediateSize}", "--vocab", $"{config.VocabSize}", "--pairs", $"{Pairs}", "--seq", $"{Seq}",
-             "--prompt", $"{Prompt}", "--steps", $"{steps}", "--threads", $"{threads}"])
-        {
-            RedirectStandardOutput = true,
-            Environment = { ["OMP_NUM_THREADS"] = $"{threads}", ["OPENBLAS_NUM_THREADS"] = $"{threads}" },
-        };
-        using var python = Process.Start(start)!;
-        var line = python.StandardOutput.ReadToEnd().Trim().Split('\n')[^1];
-        python.WaitForExit();
-        if (python.ExitCode != 0)
-            throw new InvalidOperationException($"bench/pytorch/orpo_step.py exited with {python.ExitCode}");
-        var json = JsonDocument.Parse(line).RootElement;
-        return new StepFigures(json.GetProperty("framework").GetString()!, json.GetProperty("tokens_per_s").GetDouble(),
-            json.GetProperty("peak_rss_bytes").GetInt64(), json.GetProperty("loss").GetDouble());
-    }
-
-    private static double MatmulGflops(int n = 2048, int reps = 10)
-    {
-        using var scope = NewDisposeScope();
-        var a = randn(n, n);
-        var b = randn(n, n);
-        matmul(a, b);
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < reps; i++) matmul(a, b).Dispose();
-        return 2.0 * n * n * n * reps / clock.Elapsed.TotalSeconds / 1e9;
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+        var name = bf16 ? "TorchSharp 0.107 bf16" : "TorchSharp 0.107 fp32";
+        return (new StepFigures(name, 2 * Pairs * Seq * steps / elapsed.TotalSeconds, peak, loss), phases);
     }
 }

@@ -38,6 +38,7 @@ def main():
         p.add_argument("--" + name, type=int, default=default)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    torch.set_num_interop_threads(a.threads)  # as the TorchSharp side
     torch.manual_seed(a.seed)
     inter = a.inter or a.hidden * 8 // 3 // 64 * 64
     model = Model(a.vocab, a.hidden, a.layers, a.hidden // 64, inter)

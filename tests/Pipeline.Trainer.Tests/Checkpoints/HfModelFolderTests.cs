@@ -121,4 +121,18 @@ public sealed class HfModelFolderTests
         Assert.Contains("model.safetensors", error.Message);
         Assert.Equal(before, File.ReadAllBytes(dir.File("model.safetensors")));
     }
+
+    [Fact]
+    public void Save_completes_over_the_partial_file_of_a_killed_save()
+    {
+        using var dir = new TempDir();
+        using var model = TinyModels.Create(seed: 11);
+        File.WriteAllBytes(dir.File("model.safetensors.partial"), [1, 2, 3]); // a save killed before its rename
+
+        HfModelFolder.Save(model, dir.Path);
+
+        using var loaded = HfModelFolder.Load(dir.Path, CPU);
+        Assert.False(File.Exists(dir.File("model.safetensors.partial")));
+        Assert.Equal(model.state_dict().Keys.Order(), loaded.state_dict().Keys.Order());
+    }
 }

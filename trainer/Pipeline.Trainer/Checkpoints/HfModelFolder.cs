@@ -41,7 +41,8 @@ public static class HfModelFolder
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxShardBytes);
         Directory.CreateDirectory(dir);
-        var existing = Directory.EnumerateFiles(dir, "model*.safetensors*").FirstOrDefault();
+        // A *.partial file is the remains of a write killed midway (Safetensors.Write renames only when done): not weights.
+        var existing = Directory.EnumerateFiles(dir, "model*.safetensors*").FirstOrDefault(f => !f.EndsWith(".partial", StringComparison.Ordinal));
         if (existing is not null)
             throw new IOException($"{dir}: already holds weights ({Path.GetFileName(existing)}); save into an empty folder.");
 

@@ -41,12 +41,15 @@ public static class OrpoLoss
     {
         using var scope = NewDisposeScope();
         var dtype = logits.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
-        var x = logits.to_type(dtype);
-        long b = batch.Pairs;
+        var x = logits.to_type(dtype);                                       // (2B, T, V), no copy when already float32
+        long b = batch.Pairs, rows = x.shape[0], t = x.shape[1];
 
-        var logp = nn.functional.log_softmax(x[.., ..^1, ..], dim: -1);      // (2B, T-1, V)
-        var targets = batch.InputIds[.., 1..];                                // (2B, T-1)
-        var tokenLogp = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1);   // (2B, T-1)
+        // One log_softmax over the whole contiguous logits: slicing off the last position first would copy (2B, T-1, V)
+        // into log_softmax and allocate and copy it again in the slice's backward. Position i predicts token i+1; the
+        // last position predicts nothing (token 0 stands in) and its column is dropped from the (2B, T) log-probs.
+        var logp = nn.functional.log_softmax(x, dim: -1);                                        // (2B, T, V)
+        var next = cat([batch.InputIds[.., 1..], zeros(rows, 1, ScalarType.Int64, x.device)], 1); // (2B, T)
+        var tokenLogp = logp.gather(-1, next.unsqueeze(-1)).squeeze(-1)[.., ..^1];                // (2B, T-1)
 
         // NLL: chosen half, every real target token (prompt included), padding masked by attention_mask.
         var nllMask = batch.AttentionMask[..(int)b, 1..].to_type(dtype);     // (B, T-1)
@@ -67,14 +70,14 @@ public static class OrpoLoss
         var pairDen = normalizer?.Pairs ?? b;
         var loss = nllSum / nllDen - beta * ratio.sum() / pairDen;
 
-        // logits/* sums in the loss dtype: an extra float64 pass over (2B, T, V) would cost a visible share of the step.
-        var half = x[.., ..^1, ..];
+        // logits/* sums: one pass over the (2B, T-1, V) view, in the loss dtype (no float64 pass over the logits).
+        var rowSums = x.detach().narrow(1, 0, t - 1).sum([1, 2]);                                 // (2B)
         var output = new OrpoLossOutput(
             loss.MoveToOuterDisposeScope(),
             Scalar(nllSum), nllTokens,
             ToArray(chosen), ToArray(rejected), ToArray(logOdds), ToArray(ratio),
-            Scalar(half[..(int)b].sum()), Scalar(half[(int)b..].sum()),
-            half[..(int)b].numel());
+            Scalar(rowSums[..(int)b].sum()), Scalar(rowSums[(int)b..].sum()),
+            b * (t - 1) * x.shape[2]);
         return output;
     }
 
