@@ -15,8 +15,8 @@ public sealed record DatasetSinks(Stream Train, Stream Eval)
 
 /// <summary>The outcome: the report, the accepted pairs' hashes (for the duplicate index) and the content id of the
 /// file's unique valid rows before the cross-dataset check (recognises a repeat of the same file). The dataset id is
-/// "ds-" + 16 hex of SHA-256 over the accepted rows' SHA-256 hashes in file order: a hash of the normalised rows that
-/// needs no second, serial pass over their bytes.</summary>
+/// "ds-" + 16 hex of SHA-256 over the accepted rows' 16-byte XxHash128 pair hashes in file order: a hash of the
+/// normalised rows that needs no second, serial pass over their bytes.</summary>
 public sealed record ValidationResult(ValidationReport Report, IReadOnlyList<UInt128> PairHashes, string? ContentId);
 
 public static class DatasetValidator
@@ -159,7 +159,7 @@ public static class DatasetValidator
                 Reject(o.Line, ReasonCodes.DuplicatePair, $"same pair as line {first}");
                 return;
             }
-            _content.Append(o.PairHash, o.HashTail);
+            _content.Append(o.PairHash);
             if (settings.KnownPairs.Contains(o.PairHash))
             {
                 Reject(o.Line, ReasonCodes.DuplicatePair, "pair is already in an earlier dataset of this target");
@@ -168,7 +168,7 @@ public static class DatasetValidator
             _rowsRead++;
             _accepted.Add(o.PairHash);
             _lengths.Add(settings.CountsTokens ? o.Tokens : o.Chars);
-            _dataset.Append(o.PairHash, o.HashTail);
+            _dataset.Append(o.PairHash);
             var eval = o.PromptHash < _evalThreshold;
             if (eval) _eval++; else _train++;
             var staged = eval ? _evalLines : _trainLines;
@@ -232,14 +232,14 @@ public static class DatasetValidator
             return new ValidationResult(report, _accepted, contentId);
         }
 
-        /// <summary>SHA-256 over a sequence of 32-byte row hashes, fed to the hash 4 KB at a time.</summary>
+        /// <summary>SHA-256 over a sequence of 16-byte (big-endian) pair hashes, fed to the hash 4 KB at a time.</summary>
         private sealed class RowHashes
         {
             private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            private readonly byte[] _pending = new byte[128 * 32];
+            private readonly byte[] _pending = new byte[256 * 16];
             private int _count;
 
-            public void Append(UInt128 pairHash, UInt128 tail)
+            public void Append(UInt128 pairHash)
             {
                 if (_count == _pending.Length)
                 {
@@ -247,8 +247,7 @@ public static class DatasetValidator
                     _count = 0;
                 }
                 BinaryPrimitives.WriteUInt128BigEndian(_pending.AsSpan(_count), pairHash);
-                BinaryPrimitives.WriteUInt128BigEndian(_pending.AsSpan(_count + 16), tail);
-                _count += 32;
+                _count += 16;
             }
 
             /// <summary>The first 16 hex digits of the hash of everything appended.</summary>

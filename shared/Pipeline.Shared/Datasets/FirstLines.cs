@@ -1,5 +1,5 @@
 // The within-file duplicate index: pair hash -> line of its first occurrence, open addressing over one array.
-// Pair hashes are SHA-256 prefixes (uniform), so their low bits index the table directly; a probe costs one cache
+// Pair hashes are XxHash128 values (uniform), so their low bits index the table directly; a probe costs one cache
 // miss, where Dictionary<UInt128, long> takes two (bucket, then entry) on a table far larger than the caches.
 namespace Pipeline.Shared.Datasets;
 

@@ -1,5 +1,5 @@
 // The parallel part of validation: each raw row of a batch parsed, normalised into the batch's line buffer, hashed
-// (SHA-256 of the line) and measured. Valid standard rows take the DOM-free fast path; every other row the DOM path.
+// (XxHash128 of the line) and measured. Valid standard rows take the DOM-free fast path; every other row the DOM path.
 using System.Buffers;
 using System.IO.Hashing;
 using System.Text.Json;
@@ -11,7 +11,7 @@ namespace Pipeline.Shared.Datasets;
 /// batch's line buffer.</summary>
 internal readonly record struct RowOutcome(
     long Line, string? Reason, string? Message, string? Schema,
-    int LineStart, int LineLength, UInt128 PairHash, UInt128 HashTail, ulong PromptHash, int Chars, int Tokens)
+    int LineStart, int LineLength, UInt128 PairHash, ulong PromptHash, int Chars, int Tokens)
 {
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
@@ -53,11 +53,11 @@ internal readonly record struct RowOutcome(
     private static RowOutcome Accept(long number, string schema, PooledBuffer lines, int start, int promptBytes, int chars, int tokens)
     {
         var line = lines.WrittenSpan[start..];
-        var (pairHash, tail) = PairIndex.RowHash(line);
+        var pairHash = PairIndex.Hash(line);
         // The split only needs a stable, well-mixed number per prompt: a fast non-cryptographic hash is enough.
         var promptHash = XxHash3.HashToUInt64(line[..promptBytes]);
         return new RowOutcome(number, null, null, schema, start, line.Length,
-            pairHash, tail, promptHash, chars, tokens);
+            pairHash, promptHash, chars, tokens);
     }
 
     private static int Sum(IReadOnlyList<ChatMessage> messages, Func<ChatMessage, int> f)
@@ -67,7 +67,7 @@ internal readonly record struct RowOutcome(
         return sum;
     }
 
-    private static RowOutcome Reject(long line, string reason, string message) => new(line, reason, message, null, 0, 0, 0, 0, 0, 0, 0);
+    private static RowOutcome Reject(long line, string reason, string message) => new(line, reason, message, null, 0, 0, 0, 0, 0, 0);
 }
 
 /// <summary>A batch's outcomes in row order and the pooled buffer holding their normalised lines.</summary>

@@ -104,7 +104,7 @@ public sealed class IngestionService(
         await datasets.GetBlobClient(StorageLayout.DatasetReportMarkdownBlob(target, datasetId)).TryCreateAsync(BinaryData.FromString(ReportMarkdown.Render(report)), "text/markdown", ct).ConfigureAwait(false);
         await datasets.GetBlobClient(StorageLayout.ContentAliasBlob(target, result.ContentId!))
             .TryCreateAsync(BinaryData.FromObjectAsJson(new ContentAlias(datasetId)), "application/json", ct).ConfigureAwait(false);
-        await datasets.GetBlobClient(StorageLayout.PairIndexBlob(target, datasetId))
+        await datasets.GetBlobClient(PairIndex.BlobName(target, datasetId))
             .TryCreateAsync(BinaryData.FromBytes(PairIndex.Encode(result.PairHashes)), "application/octet-stream", ct).ConfigureAwait(false);
         var (reqId, now) = await EnsurePublishedAsync(target, datasetId, profileHash, ct).ConfigureAwait(false);
         _log.LogInformation("{File} of {Target} became dataset {DatasetId} ({Rows} rows); request {RequestId}", fileName, target, datasetId, report.RowsAccepted, reqId);
@@ -202,6 +202,7 @@ public sealed class IngestionService(
         var datasets = Container(StorageLayout.Datasets);
         await foreach (var item in datasets.GetBlobsAsync(new GetBlobsOptions { Prefix = StorageLayout.PairIndexPrefix(target) }, ct).ConfigureAwait(false))
         {
+            if (!PairIndex.IsCurrentFormat(item.Name)) continue;
             var data = await datasets.GetBlobClient(item.Name).DownloadContentAsync(ct).ConfigureAwait(false);
             PairIndex.Decode(data.Value.Content.ToMemory().Span, set);
         }
@@ -212,7 +213,7 @@ public sealed class IngestionService(
     private async Task EnsurePairIndexAsync(string target, string datasetId, CancellationToken ct)
     {
         var datasets = Container(StorageLayout.Datasets);
-        var index = datasets.GetBlobClient(StorageLayout.PairIndexBlob(target, datasetId));
+        var index = datasets.GetBlobClient(PairIndex.BlobName(target, datasetId));
         if (await index.ExistsAsync(ct).ConfigureAwait(false)) return;
         var hashes = new List<UInt128>();
         foreach (var split in new[] { StorageLayout.DatasetTrainBlob(target, datasetId), StorageLayout.DatasetEvalBlob(target, datasetId) })

@@ -127,6 +127,55 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Pair_index_holds_the_xxhash128_of_every_stored_line_and_is_rebuilt_under_the_same_name()
+    {
+        var (service, _, blobs) = Create();
+        var target = NewTarget();
+        await Upload(service, target, "one.jsonl", Files.Pairs(20));
+        var id = (await service.IngestAsync(target, "one.jsonl")).DatasetId!;
+        var datasets = blobs.GetBlobContainerClient(StorageLayout.Datasets);
+        var lines = (await Text(blobs, StorageLayout.Datasets, StorageLayout.DatasetTrainBlob(target, id)) +
+                     await Text(blobs, StorageLayout.Datasets, StorageLayout.DatasetEvalBlob(target, id))).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var expected = lines.Select(l => System.IO.Hashing.XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(l))).ToHashSet();
+
+        async Task<HashSet<UInt128>> Stored()
+        {
+            var set = new HashSet<UInt128>();
+            PairIndex.Decode((await datasets.GetBlobClient($"{target}/_pairs/{id}.xxh128.bin").DownloadContentAsync()).Value.Content.ToArray(), set);
+            return set;
+        }
+
+        Assert.Equal(20, expected.Count);
+        Assert.True(expected.SetEquals(await Stored()));
+        // A crash lost the index: the repeat of the file rebuilds it from the stored lines, same name, same hashes.
+        await datasets.DeleteBlobAsync($"{target}/_pairs/{id}.xxh128.bin");
+        Assert.Equal(IngestOutcome.AlreadyIngested, (await service.IngestAsync(target, "one.jsonl")).Outcome);
+        Assert.True(expected.SetEquals(await Stored()));
+    }
+
+    [Fact]
+    public async Task Pair_index_blobs_of_the_old_sha256_format_are_not_read()
+    {
+        var (service, _, blobs) = Create();
+        var datasets = blobs.GetBlobContainerClient(StorageLayout.Datasets);
+        await datasets.CreateIfNotExistsAsync();
+        // Index blobs holding the current hashes of every row of the file: under the old format's name
+        // (…/{datasetId}.bin) they must be ignored, under the current one they make every row a duplicate.
+        var index = BinaryData.FromBytes(PairIndex.Encode((await Files.Validate(Files.Pairs(10))).PairHashes));
+        var (old, current) = (NewTarget(), NewTarget());
+        await datasets.GetBlobClient(StorageLayout.PairIndexBlob(old, "ds-0123456789abcdef")).UploadAsync(index);
+        await datasets.GetBlobClient(PairIndex.BlobName(current, "ds-0123456789abcdef")).UploadAsync(index);
+        await Upload(service, old, "f.jsonl", Files.Pairs(10));
+        await Upload(service, current, "f.jsonl", Files.Pairs(10));
+
+        var ignored = await service.IngestAsync(old, "f.jsonl");
+        var read = await service.IngestAsync(current, "f.jsonl");
+
+        Assert.Equal((IngestOutcome.Accepted, 10L), (ignored.Outcome, ignored.Report!.RowsAccepted));
+        Assert.Equal(10L, read.Report!.Reasons[ReasonCodes.DuplicatePair]);
+    }
+
+    [Fact]
     public async Task Target_profile_from_config_sets_limits_and_is_hashed_into_the_request_id()
     {
         var (service, queue, blobs) = Create();
