@@ -89,4 +89,24 @@ public sealed class WorkerEndToEndTests(AzuriteFixture azurite)
         var status = (await bed.StatusAsync(second))!;
         Assert.Equal(report.GetProperty("gate").GetProperty("passed").GetBoolean() ? RunState.Succeeded : RunState.Rejected, status.State);
     }
+
+    [Fact]
+    public async Task A_lora_run_writes_the_peft_adapter_and_the_merged_model_and_is_evaluated_on_the_merged_one()
+    {
+        var bed = new WorkerTestBed(azurite);
+        bed.Orpo["use_peft"] = true;
+        bed.Orpo["lora_r"] = 4;
+        var request = await bed.ArrangeAsync();
+        await bed.PublishAsync(request);
+
+        await bed.RunWorkerAsync(bed.Settings("worker-a", idleStopSeconds: 2));
+
+        Assert.Equal(RunState.Succeeded, (await bed.StatusAsync(request))!.State);
+        var prefix = StorageLayout.ModelVersionPrefix(bed.Target, 1);
+        var manifest = JsonDocument.Parse(await bed.BlobBytesAsync(StorageLayout.Models, prefix + "manifest.json")).RootElement;
+        Assert.Equal("lora", manifest.GetProperty("training_mode").GetString());
+        var files = manifest.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("path").GetString()).ToHashSet();
+        Assert.Subset(files, new HashSet<string?> { "adapter_config.json", "adapter_model.safetensors", "merged/model.safetensors", "merged/config.json" });
+        Assert.True(manifest.GetProperty("metrics").GetProperty("eval_loss").GetDouble() > 0);
+    }
 }
