@@ -11,6 +11,8 @@ public static class CommandLine
         // Verbs are registered here, one line each.
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(WatchCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
         root.Subcommands.Add(InitModelCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());

@@ -13,7 +13,7 @@ using Polly;
 namespace Pipeline.Trainer.Worker;
 
 public sealed class RunCoordinator(
-    BlobServiceClient blobs, RunExecutor executor, IOptions<WorkerOptions> options, ResiliencePipeline retry,
+    BlobServiceClient blobs, RunExecutor executor, RunPlanner planner, IOptions<WorkerOptions> options, ResiliencePipeline retry,
     Heartbeat heartbeat, ILogger<RunCoordinator> log)
 {
     private readonly WorkerOptions _options = options.Value;
@@ -34,6 +34,12 @@ public sealed class RunCoordinator(
         {
             return RunDisposition.DeadLetter("", $"invalid training request {request.RequestId}: {e.Message}");
         }
+        // Bursts and strategy: the run may cover more datasets than this message names, or nothing may be left to do.
+        message.StartKeepAlive();
+        var plan = await planner.PlanAsync(request, stopping);
+        if (plan.NothingToDo) return RunDisposition.Complete(runId, $"its datasets are already trained in {plan.CoveredBy}");
+        request = plan.Request;
+        runId = RunBlobs.RunId(request);
         using var scope = log.BeginScope(new Dictionary<string, object> { ["RunId"] = runId, ["Target"] = request.Target });
         using var activity = request.StartConsumerActivity(); // joins the ingest trace carried in the message
         PipelineTelemetry.RecordQueueLag(request, receivedAt);

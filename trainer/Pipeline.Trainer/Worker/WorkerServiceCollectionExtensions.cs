@@ -46,6 +46,7 @@ public static class WorkerServiceCollectionExtensions
             sp.GetRequiredService<BlobServiceClient>(), sp.GetRequiredService<OrpoRunEngine>(), sp.GetRequiredService<BaseModelCache>(),
             sp.GetRequiredService<IOptions<WorkerOptions>>().Value, sp.GetRequiredService<ResiliencePipeline>(),
             sp.GetRequiredService<ILogger<RunExecutor>>()));
+        services.AddSingleton<RunPlanner>();
         services.AddSingleton<RunCoordinator>();
         services.AddSingleton<TrainerWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<TrainerWorker>());
