@@ -11,18 +11,19 @@
 // (pooled batch and line buffers), 3 gen0 collections per 300 MB, so the GC mode does not matter.
 // This machine runs the kernel's autogroup scheduler under load ~10-20: the bench's threads together get about one
 // session's share, so wall-clock ratios there follow CPU-work ratios; the "by CPU seconds" line gives idle-core bounds.
-// Measured 2026-11-27 12:06-12:18 UTC on 2 cores (Zen 4), fully optimised code (DOTNET_TieredCompilation=0), pair
+// Measured 2026-11-27 12:06-12:22 UTC on 2 cores (Zen 4), fully optimised code (DOTNET_TieredCompilation=0), pair
 // hash XxHash128 (MB/s | CPU s | peak RSS MB; then validate/baseline wall (by CPU on 2 idle cores), v-t/tokenizer):
 //   315 MB, load  9.2: baseline 1142 | 0.1 | 57, validate 1114 | 0.3 | 113; 0.98 (<= 1.07); 0.47 (CPU 1.28)
 //   315 MB, load 12.3: baseline  997 | 0.15 | 57, validate 452 | 0.30 | 113; 0.45 (<= 0.98); 1.00 (CPU 0.99)
 //   315 MB, load 16.8: baseline 1255 | 0.15 | 57, validate 747 | 0.29 | 111; 0.60 (<= 1.02); 0.93 (CPU 1.03)
 //   315 MB, load 13.1: baseline 1025 | 0.15 | 58, validate 442 | 0.31 | 113; 0.43 (<= 0.97); 1.17 (CPU 1.04)
+//   315 MB, load 11.4: baseline 1606 | 0.15 | 57, validate 633 | 0.31 | 111; 0.39 (<= 0.99); 0.85 (CPU 0.99)
 //   1074 MB, load 10.9-14.9: baseline 1553 | 0.45 | 57, validate 679 | 0.95 | 181; 0.44 (<= 0.95);
 //     tokenizer 21.5 MB/s | 23.3 | 92, validate-tokens 20.6 | 24.2 | 199; 0.96 (CPU 0.96)
 // Validation now does ~2.0-2.1x the baseline's CPU work per byte (4.5x with SHA-256 pair hashes: 0.6-0.7 CPU s per
 // 315 MB; SHA-256 of every row alone was 0.26 CPU s, XxHash128 is 0.01), so on 2 idle cores validate / baseline is
-// about 1.0; on this shared machine the wall ratio was 0.43-0.98, at or above the 0.5 floor when load was < ~10 or
-// the baseline's run was slowed, below it (0.43-0.45) at load 12-15. Where validate's ~0.30 CPU s per 315 MB go
+// about 1.0; on this shared machine the wall ratio was 0.39-0.98: 0.60 and 0.98 in two runs, 0.39-0.45 in four at
+// load 11-15, where one autogroup share makes it the CPU ratio (~0.5) less scheduling losses. Where validate's ~0.30 CPU s per 315 MB go
 // (--mode stages, and runs with parts switched off): reader ~0.04 (the baseline's too), fast path 0.11 (as much as
 // JsonDocument.Parse alone), byte checks 0.02, hashes 0.01, the serial in-order consumer ~0.085, of which the
 // within-file duplicate table (FirstLines) ~0.05-0.06, the copy into the split buffers and the id hashes ~0.02 each.
