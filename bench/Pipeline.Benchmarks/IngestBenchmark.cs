@@ -23,10 +23,11 @@
 // Validation now does ~2.0-2.1x the baseline's CPU work per byte (4.5x with SHA-256 pair hashes: 0.6-0.7 CPU s per
 // 315 MB; SHA-256 of every row alone was 0.26 CPU s, XxHash128 is 0.01), so on 2 idle cores validate / baseline is
 // about 1.0; on this shared machine the wall ratio was 0.39-0.98: 0.60 and 0.98 in two runs, 0.39-0.45 in four at
-// load 11-15, where one autogroup share makes it the CPU ratio (~0.5) less scheduling losses. Where validate's ~0.30 CPU s per 315 MB go
-// (--mode stages, and runs with parts switched off): reader ~0.04 (the baseline's too), fast path 0.11 (as much as
-// JsonDocument.Parse alone), byte checks 0.02, hashes 0.01, the serial in-order consumer ~0.085, of which the
-// within-file duplicate table (FirstLines) ~0.05-0.06, the copy into the split buffers and the id hashes ~0.02 each.
+// load 11-15, where one autogroup share makes it the CPU ratio (~0.5) less scheduling losses. Where validate's
+// ~0.30 CPU s per 315 MB go (--mode stages, and runs with parts switched off): reader ~0.04 (the baseline's too),
+// fast path 0.11 (as much as JsonDocument.Parse alone), byte checks 0.02, hashes 0.01, the serial in-order consumer
+// ~0.085, of which the within-file duplicate table (FirstLines) ~0.05-0.06, the rest copying lines into the split
+// buffers and feeding the id hashes (each within the +-0.03 noise of one run).
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
