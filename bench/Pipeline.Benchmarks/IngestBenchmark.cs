@@ -9,23 +9,25 @@
 //   stages          (not in the table) one-thread CPU-time profile of each validation stage over the file in memory
 // GC: default (workstation, concurrent), as in the Functions and CLI hosts; validation allocates ~0.1 MB per MB
 // (pooled batch and line buffers), 3 gen0 collections per 300 MB, so the GC mode does not matter.
-// This machine runs the kernel's autogroup scheduler under load ~15-25: the bench's threads together get about one
-// session's share, so wall-clock ratios there equal CPU-work ratios; the "by CPU seconds" line gives idle-core bounds.
-// Measured 2026-11-27 11:56-11:59 UTC on 2 cores (Zen 4), one after another (MB/s | pairs/s | CPU s | peak RSS MB):
-//   315 MB, default runtime, load 12.1: baseline 439 | 384k | 0.5 | 55, validate 95.6 | 83.6k | 1.3 | 117,
-//     tokenizer 43.0 | 37.6k | 6.3 | 93, validate-tokens 41.0 | 35.9k | 6.9 | 140;
-//     validate/baseline 0.22 (by CPU <= 0.73 on 2 idle cores), validate-tokens/tokenizer 0.95 (by CPU 0.92)
-//   315 MB, default runtime, load 9.9: baseline 497 | 435k | 0.5 | 56, validate 162 | 142k | 1.4 | 114,
-//     tokenizer 32.1 | 28.1k | 6.9 | 93, validate-tokens 41.2 | 36.1k | 5.2 | 131; 0.33 (CPU <= 0.70), 1.28 (CPU 1.31)
-//   315 MB, DOTNET_TieredCompilation=0, load 10.1: baseline 1720 | 1.5M | 0.1 | 58, validate 288 | 252k | 0.6 | 113,
-//     tokenizer 21.5 | 18.8k | 7.5 | 90, validate-tokens 17.9 | 15.7k | 7.9 | 136; 0.17 (CPU <= 0.45), 0.83 (CPU 0.95)
-//   1074 MB, default runtime, load 11.1: baseline 567 | 496k | 0.8 | 59, validate 157 | 137k | 2.9 | 195,
-//     tokenizer 26.9 | 23.5k | 19.6 | 95, validate-tokens 41.5 | 36.3k | 22.3 | 215; 0.28 (CPU <= 0.54), 1.54 (CPU 0.88)
-// With default tiering a short run on this loaded machine still executes partly unoptimised code (the baseline
-// worst: 0.5 CPU s per 315 MB against 0.1 fully optimised), so the fully optimised run is the steady-state picture:
-// validation does ~4.5x the baseline's CPU work per byte (~10x before this work: 1.44-1.47 CPU s), and SHA-256 of
-// every normalised row (the duplicate index format; OpenSSL ~1.7 GB/s) alone costs more than the whole baseline
-// (JsonDocument.Parse ~2.5 GB/s). On 2 cores the 0.5x floor is out of reach by arithmetic; it needs >= 3 idle cores.
+// This machine runs the kernel's autogroup scheduler under load ~10-20: the bench's threads together get about one
+// session's share, so wall-clock ratios there follow CPU-work ratios; the "by CPU seconds" line gives idle-core bounds.
+// Measured 2026-11-27 12:06-12:22 UTC on 2 cores (Zen 4), fully optimised code (DOTNET_TieredCompilation=0), pair
+// hash XxHash128 (MB/s | CPU s | peak RSS MB; then validate/baseline wall (by CPU on 2 idle cores), v-t/tokenizer):
+//   315 MB, load  9.2: baseline 1142 | 0.1 | 57, validate 1114 | 0.3 | 113; 0.98 (<= 1.07); 0.47 (CPU 1.28)
+//   315 MB, load 12.3: baseline  997 | 0.15 | 57, validate 452 | 0.30 | 113; 0.45 (<= 0.98); 1.00 (CPU 0.99)
+//   315 MB, load 16.8: baseline 1255 | 0.15 | 57, validate 747 | 0.29 | 111; 0.60 (<= 1.02); 0.93 (CPU 1.03)
+//   315 MB, load 13.1: baseline 1025 | 0.15 | 58, validate 442 | 0.31 | 113; 0.43 (<= 0.97); 1.17 (CPU 1.04)
+//   315 MB, load 11.4: baseline 1606 | 0.15 | 57, validate 633 | 0.31 | 111; 0.39 (<= 0.99); 0.85 (CPU 0.99)
+//   1074 MB, load 10.9-14.9: baseline 1553 | 0.45 | 57, validate 679 | 0.95 | 181; 0.44 (<= 0.95);
+//     tokenizer 21.5 MB/s | 23.3 | 92, validate-tokens 20.6 | 24.2 | 199; 0.96 (CPU 0.96)
+// Validation now does ~2.0-2.1x the baseline's CPU work per byte (4.5x with SHA-256 pair hashes: 0.6-0.7 CPU s per
+// 315 MB; SHA-256 of every row alone was 0.26 CPU s, XxHash128 is 0.01), so on 2 idle cores validate / baseline is
+// about 1.0; on this shared machine the wall ratio was 0.39-0.98: 0.60 and 0.98 in two runs, 0.39-0.45 in four at
+// load 11-15, where one autogroup share makes it the CPU ratio (~0.5) less scheduling losses. Where validate's
+// ~0.30 CPU s per 315 MB go (--mode stages, and runs with parts switched off): reader ~0.04 (the baseline's too),
+// fast path 0.11 (as much as JsonDocument.Parse alone), byte checks 0.02, hashes 0.01, the serial in-order consumer
+// ~0.085, of which the within-file duplicate table (FirstLines) ~0.05-0.06, the rest copying lines into the split
+// buffers and feeding the id hashes (each within the +-0.03 noise of one run).
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -69,7 +71,7 @@ public static class IngestBenchmark
         Console.WriteLine($"| mode | MB/s | pairs/s | seconds | CPU seconds | peak RSS MB |");
         Console.WriteLine($"| --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (m, r) in results)
-            Console.WriteLine($"| {m} | {r.MegabytesPerSecond:F1} | {r.PairsPerSecond:F0} | {r.Seconds:F1} | {r.CpuSeconds:F1} | {r.PeakRssKb / 1024.0:F0} |");
+            Console.WriteLine($"| {m} | {r.MegabytesPerSecond:F1} | {r.PairsPerSecond:F0} | {r.Seconds:F2} | {r.CpuSeconds:F2} | {r.PeakRssKb / 1024.0:F0} |");
         var floorValidate = results["validate"].MegabytesPerSecond / results["baseline"].MegabytesPerSecond;
         var floorTokens = results["validate-tokens"].MegabytesPerSecond / results["tokenizer"].MegabytesPerSecond;
         var peak = results.Values.Max(r => r.PeakRssKb) / 1024.0;
