@@ -17,8 +17,7 @@ public static class PairIndex
     public static UInt128 Hash(ReadOnlySpan<byte> normalisedLine) => XxHash128.HashToUInt128(normalisedLine);
 
     /// <summary>datasets/{target}/_pairs/{datasetId}.xxh128.bin</summary>
-    public static string BlobName(string target, string datasetId) =>
-        StorageLayout.PairIndexBlob(target, datasetId + ".xxh128");
+    public static string BlobName(string target, string datasetId) => StorageLayout.PairIndexBlob(target, datasetId);
 
     /// <summary>Whether a blob listed under <see cref="StorageLayout.PairIndexPrefix"/> is in this format.</summary>
     public static bool IsCurrentFormat(string blobName) => blobName.EndsWith(FormatSuffix, StringComparison.Ordinal);

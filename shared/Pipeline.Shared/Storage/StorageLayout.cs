@@ -33,9 +33,10 @@ public static class StorageLayout
     /// <summary>Marker written (If-None-Match: *) once the dataset's training request has been published.</summary>
     public static string DatasetRequestMarkerBlob(string target, string datasetId) => DatasetPrefix(target, datasetId) + "request.json";
 
-    /// <summary>datasets/{target}/_pairs/{datasetId}.bin: 16-byte hashes of the dataset's pairs (the per-target duplicate index).</summary>
+    /// <summary>datasets/{target}/_pairs/{datasetId}.xxh128.bin: the XxHash128 of each of the dataset's normalised pairs
+    /// (the per-target duplicate index). The format is in the name, so another hash never mixes with this one.</summary>
     public static string PairIndexPrefix(string target) => $"{T(target)}/_pairs/";
-    public static string PairIndexBlob(string target, string datasetId) => PairIndexPrefix(target) + Id(datasetId) + ".bin";
+    public static string PairIndexBlob(string target, string datasetId) => PairIndexPrefix(target) + Id(datasetId) + ".xxh128.bin";
 
     /// <summary>datasets/{target}/_content/{contentId}.json: maps the hash of a file's unique rows to the dataset it became,
     /// so a repeat of a file whose rows partly overlapped earlier datasets is recognised.</summary>

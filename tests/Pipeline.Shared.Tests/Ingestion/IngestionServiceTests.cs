@@ -163,7 +163,7 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
         // (…/{datasetId}.bin) they must be ignored, under the current one they make every row a duplicate.
         var index = BinaryData.FromBytes(PairIndex.Encode((await Files.Validate(Files.Pairs(10))).PairHashes));
         var (old, current) = (NewTarget(), NewTarget());
-        await datasets.GetBlobClient(StorageLayout.PairIndexBlob(old, "ds-0123456789abcdef")).UploadAsync(index);
+        await datasets.GetBlobClient(StorageLayout.PairIndexPrefix(old) + "ds-0123456789abcdef.bin").UploadAsync(index);
         await datasets.GetBlobClient(PairIndex.BlobName(current, "ds-0123456789abcdef")).UploadAsync(index);
         await Upload(service, old, "f.jsonl", Files.Pairs(10));
         await Upload(service, current, "f.jsonl", Files.Pairs(10));
