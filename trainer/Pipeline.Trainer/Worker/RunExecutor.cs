@@ -107,7 +107,7 @@ public sealed class RunExecutor(
                 ? before.Metrics
                 : (await engine.EvaluateAsync((await VersionModelAsync(target, latest.Version, ct)).LocalPath, evalFile, config, ct)).Metrics;
         }
-        var prompts = OrpoRunEngine.SamplePrompts(evalFile, profile.Training.SamplePrompts);
+        var prompts = OrpoRunEngine.SamplePrompts(model.LocalPath, evalFile, config, profile.Training.SamplePrompts);
         var samplesBefore = await engine.CompleteAsync(model.LocalPath, prompts, profile.Training.SampleMaxNewTokens, ct);
         var samplesAfter = await engine.CompleteAsync(trainedModel, prompts, profile.Training.SampleMaxNewTokens, ct);
 
@@ -129,7 +129,7 @@ public sealed class RunExecutor(
             BaseModel = start.Source, EvalPairs = after.Pairs, MetricsBefore = before.Metrics, MetricsAfter = after.Metrics,
             LatestVersion = latest?.Version, MetricsLatest = latestMetrics, Gate = decision,
             History = ReadHistory(Path.Combine(outputDir, "metrics.jsonl")),
-            Samples = [.. prompts.Select((p, i) => new SampleGeneration(p, samplesBefore[i], samplesAfter[i]))],
+            Samples = [.. prompts.Select((p, i) => new SampleGeneration(p.Text, samplesBefore[i], samplesAfter[i]))],
             CreatedAt = DateTimeOffset.UtcNow,
         };
         var files = await retry.ExecuteAsync(async t => await store.UploadFilesAsync(version, VersionFiles(outputDir), t), ct);
