@@ -58,7 +58,7 @@ public sealed class DemoEndToEndTests(AzuriteFixture azurite)
         }
 
         // Manifest lineage in storage: v0001 names the demo's base model by the hash of the folder the demo wrote,
-        // v0002 names the same base model and v0001 as its parent.
+        // v0002 names the same base model (source and hash) and v0001, with its own hash, as its parent.
         var models = azurite.BlobService().GetBlobContainerClient(StorageLayout.Models);
         var store = new ModelVersionStore(models);
         var m1 = await store.ReadManifestAsync(new ModelVersion("demo-e2e", 1), CancellationToken.None);
@@ -66,8 +66,10 @@ public sealed class DemoEndToEndTests(AzuriteFixture azurite)
         Assert.Equal(DemoSetup.BaseModelSpec, m1!.BaseModel.Source);
         Assert.Equal(await FileHash.FolderSha256Async(new DemoState(state).BaseModel, CancellationToken.None), m1.BaseModel.Sha256);
         Assert.Null(m1.ParentVersion);
-        Assert.Equal(DemoSetup.BaseModelSpec, m2!.BaseModel.Source);
+        Assert.Equal(m1.BaseModel, m2!.BaseModel);
         Assert.Equal("v0001", m2.ParentVersion);
+        Assert.Equal("v0001", m2.Parent!.Version);
+        Assert.NotEqual(m1.BaseModel.Sha256, m2.Parent.Sha256);
         Assert.Equal(result.Datasets[0].RequestId, m1.RequestId);
         Assert.Equal(DemoTrainingSize.Test.MaxSteps, m1.HyperParameters["max_steps"]!.GetValue<int>());
 
