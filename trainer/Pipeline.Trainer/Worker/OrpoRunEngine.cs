@@ -8,7 +8,8 @@ using Pipeline.Trainer.Training;
 
 namespace Pipeline.Trainer.Worker;
 
-public sealed class OrpoRunEngine(string device)
+/// <param name="onStep">Also sees every progress report, synchronously on the training thread (telemetry, fault tests).</param>
+public sealed class OrpoRunEngine(string device, Action<TrainProgress>? onStep = null)
 {
     public string Device { get; } = TorchRuntime.ChooseDevice(device).ToString();
 
@@ -16,7 +17,16 @@ public sealed class OrpoRunEngine(string device)
     /// <param name="checkpointAndStop">Stops training after checkpointing the steps done so far (SIGTERM).</param>
     public Task<TrainResult> TrainAsync(TrainJob job, IProgress<TrainProgress> progress, CancellationToken ct,
         CancellationToken checkpointAndStop = default) =>
-        OrpoTrainer.RunAsync(job with { Device = Device }, progress, ct, checkpointAndStop);
+        OrpoTrainer.RunAsync(job with { Device = Device }, onStep is null ? progress : new Tee(progress, onStep), ct, checkpointAndStop);
+
+    private sealed class Tee(IProgress<TrainProgress> first, Action<TrainProgress> second) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value)
+        {
+            first.Report(value);
+            second(value);
+        }
+    }
 
     /// <summary>eval_* metrics of the model in <paramref name="modelDir"/> over the whole held-out file.</summary>
     public Task<EvalMetrics> EvaluateAsync(string modelDir, string evalFile, OrpoConfig config, CancellationToken ct) =>
