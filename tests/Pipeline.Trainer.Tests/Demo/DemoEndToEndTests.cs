@@ -1,5 +1,6 @@
 // The demo path end to end on Azurite with small sizes: two files land, the watcher ingests them, the in-process
 // worker trains v0001 from the base model and v0002 from v0001, and a second run with --reuse trains nothing again.
+using System.Text.Json;
 using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
@@ -57,7 +58,7 @@ public sealed class DemoEndToEndTests(AzuriteFixture azurite)
         }
 
         // Manifest lineage in storage: v0001 names the demo's base model by the hash of the folder the demo wrote,
-        // v0002 names the same base model and v0001 as its parent.
+        // v0002 names the same base model (source and hash) and v0001, with its own hash, as its parent.
         var models = azurite.BlobService().GetBlobContainerClient(StorageLayout.Models);
         var store = new ModelVersionStore(models);
         var m1 = await store.ReadManifestAsync(new ModelVersion("demo-e2e", 1), CancellationToken.None);
@@ -65,10 +66,27 @@ public sealed class DemoEndToEndTests(AzuriteFixture azurite)
         Assert.Equal(DemoSetup.BaseModelSpec, m1!.BaseModel.Source);
         Assert.Equal(await FileHash.FolderSha256Async(new DemoState(state).BaseModel, CancellationToken.None), m1.BaseModel.Sha256);
         Assert.Null(m1.ParentVersion);
-        Assert.Equal(DemoSetup.BaseModelSpec, m2!.BaseModel.Source);
+        Assert.Equal(m1.BaseModel, m2!.BaseModel);
         Assert.Equal("v0001", m2.ParentVersion);
+        Assert.Equal("v0001", m2.Parent!.Version);
+        Assert.NotEqual(m1.BaseModel.Sha256, m2.Parent.Sha256);
         Assert.Equal(result.Datasets[0].RequestId, m1.RequestId);
         Assert.Equal(DemoTrainingSize.Test.MaxSteps, m1.HyperParameters["max_steps"]!.GetValue<int>());
+
+        // v0001's report holds sample generations of held-out prompts before and after training, the prompts rendered
+        // by the base model's ChatML template with the generation prompt, as training renders them.
+        var r1 = await models.GetBlobClient(new ModelVersion("demo-e2e", 1).Prefix + "eval/report.json").DownloadContentAsync();
+        var samples = JsonDocument.Parse(r1.Value.Content.ToString()).RootElement.GetProperty("samples");
+        Assert.Equal(2, samples.GetArrayLength());
+        foreach (var s in samples.EnumerateArray())
+        {
+            Assert.StartsWith("<|im_start|>", s.GetProperty("prompt").GetString(), StringComparison.Ordinal);
+            Assert.EndsWith("<|im_start|>assistant\n", s.GetProperty("prompt").GetString(), StringComparison.Ordinal);
+            Assert.False(string.IsNullOrEmpty(s.GetProperty("before").GetString()));
+            Assert.False(string.IsNullOrEmpty(s.GetProperty("after").GetString()));
+        }
+        var md = (await models.GetBlobClient(new ModelVersion("demo-e2e", 1).Prefix + "eval/report.md").DownloadContentAsync()).Value.Content.ToString();
+        Assert.Contains("## Sample generations", md, StringComparison.Ordinal);
 
         // latest.json follows the gate: v0002 when it passed, else still v0001.
         Assert.Equal(v2.Gate.Passed ? "v0002" : "v0001", result.Latest?.Version);

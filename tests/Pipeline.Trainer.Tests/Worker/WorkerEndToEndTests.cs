@@ -78,8 +78,20 @@ public sealed class WorkerEndToEndTests(AzuriteFixture azurite)
         Assert.Equal([1, 2], await bed.VersionsAsync());
         var v2 = StorageLayout.ModelVersionPrefix(bed.Target, 2);
         var manifest = JsonDocument.Parse(await bed.BlobBytesAsync(StorageLayout.Models, v2 + "manifest.json")).RootElement;
-        Assert.Equal("v0001", manifest.GetProperty("parent_version").GetString());
-        Assert.Equal("base-models/tiny-llama", manifest.GetProperty("base_model").GetProperty("source").GetString());
+        // Lineage: the original base model (as v0001 names it, source and hash) and the parent version with its own hash.
+        var v1 = JsonDocument.Parse(await bed.BlobBytesAsync(StorageLayout.Models, StorageLayout.ModelVersionPrefix(bed.Target, 1) + "manifest.json")).RootElement;
+        Assert.False(v1.TryGetProperty("parent", out _));
+        var cache = Path.Combine(bed.Root, "cache");
+        var baseSha = await FileHash.FolderSha256Async(Path.Combine(Directory.GetDirectories(Path.Combine(cache, "base-models")).Single(), "model"), CancellationToken.None);
+        var v1Sha = await FileHash.FolderSha256Async(Path.Combine(Directory.GetDirectories(Path.Combine(cache, StorageLayout.Models)).Single(), "model"), CancellationToken.None);
+        foreach (var m in new[] { v1, manifest })
+        {
+            Assert.Equal("base-models/tiny-llama", m.GetProperty("base_model").GetProperty("source").GetString());
+            Assert.Equal(baseSha, m.GetProperty("base_model").GetProperty("sha256").GetString());
+        }
+        Assert.Equal("v0001", manifest.GetProperty("parent").GetProperty("version").GetString());
+        Assert.Equal(v1Sha, manifest.GetProperty("parent").GetProperty("sha256").GetString());
+        Assert.NotEqual(baseSha, v1Sha);
         var report = JsonDocument.Parse(await bed.BlobBytesAsync(StorageLayout.Models, v2 + "eval/report.json")).RootElement;
         Assert.Equal("v0001", report.GetProperty("latest_version").GetString());
         // v0001 is both where v0002 started and the current latest: the same numbers on the same held-out split.

@@ -12,6 +12,7 @@ using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Queues;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
+using Pipeline.Trainer.Training;
 using Pipeline.Trainer.Versions;
 using Pipeline.Trainer.Worker;
 
@@ -109,12 +110,15 @@ public sealed class WorkerTestBed
     }
 
     /// <summary>Runs an in-process worker host until it stops by itself (idle) or <paramref name="timeout"/> passes.</summary>
-    public async Task<IReadOnlyList<RunDisposition>> RunWorkerAsync(Dictionary<string, string?> settings, TimeSpan? timeout = null, Func<Task>? whileRunning = null)
+    /// <param name="onStep">Sees each training progress report on the training thread, before the next step starts.</param>
+    public async Task<IReadOnlyList<RunDisposition>> RunWorkerAsync(Dictionary<string, string?> settings, TimeSpan? timeout = null,
+        Func<Task>? whileRunning = null, Action<TrainProgress>? onStep = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddLogging(l => l.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(LogLevel.Information));
         builder.Services.AddTrainerWorker(builder.Configuration);
+        if (onStep is not null) builder.Services.AddSingleton(new OrpoRunEngine(settings["Worker:Device"]!, onStep));
         using var host = builder.Build();
         var worker = host.Services.GetRequiredService<TrainerWorker>();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(90));

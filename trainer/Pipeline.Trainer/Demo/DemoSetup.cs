@@ -55,7 +55,7 @@ public sealed class DemoSetup(DemoOptions options, DemoState state, BlobServiceC
             BaseModel = BaseModelSpec,
             Strategy = TrainingStrategies.FromLatest,
             DebounceSeconds = 2,
-            SamplePrompts = 0,
+            SamplePrompts = 2,
             SampleMaxNewTokens = 24,
             Orpo = new JsonObject
             {

@@ -1,6 +1,7 @@
 // manifest.json of a model version: its lineage (base model, datasets, request, hyper-parameters, code) and results.
 // Written last, so a version folder with a manifest is complete.
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace Pipeline.Trainer.Versions;
 
@@ -10,9 +11,11 @@ public sealed record ModelManifest
     public required string Version { get; init; }
     public required string RunId { get; init; }
     public required string RequestId { get; init; }
+    /// <summary>The original base model of the lineage, also when this version continued from a parent version.</summary>
     public required BaseModelLineage BaseModel { get; init; }
-    /// <summary>The version training started from when the profile's strategy is from_latest; null from the base model.</summary>
-    public string? ParentVersion { get; init; }
+    /// <summary>The version training started from (strategy from_latest) and its model's hash; null from the base model.</summary>
+    public ParentLineage? Parent { get; init; }
+    [JsonIgnore] public string? ParentVersion => Parent?.Version;
     public required IReadOnlyList<string> DatasetIds { get; init; }
     /// <summary>"full" or "lora".</summary>
     public required string TrainingMode { get; init; }
@@ -28,6 +31,9 @@ public sealed record ModelManifest
 
 /// <summary>Where the base model came from ("base-models/llama-tiny" or a local path) and the hash of its files.</summary>
 public sealed record BaseModelLineage(string Source, string Sha256);
+
+/// <summary>The version a run continued from ("v0001") and the SHA-256 of its model files (FileHash.FolderSha256Async).</summary>
+public sealed record ParentLineage(string Version, string Sha256);
 
 public sealed record ManifestFile(string Path, long Bytes, string Sha256);
 

@@ -8,7 +8,8 @@ using Pipeline.Trainer.Training;
 
 namespace Pipeline.Trainer.Worker;
 
-public sealed class OrpoRunEngine(string device)
+/// <param name="onStep">Also sees every progress report, synchronously on the training thread (telemetry, fault tests).</param>
+public sealed class OrpoRunEngine(string device, Action<TrainProgress>? onStep = null)
 {
     public string Device { get; } = TorchRuntime.ChooseDevice(device).ToString();
 
@@ -16,19 +17,39 @@ public sealed class OrpoRunEngine(string device)
     /// <param name="checkpointAndStop">Stops training after checkpointing the steps done so far (SIGTERM).</param>
     public Task<TrainResult> TrainAsync(TrainJob job, IProgress<TrainProgress> progress, CancellationToken ct,
         CancellationToken checkpointAndStop = default) =>
-        OrpoTrainer.RunAsync(job with { Device = Device }, progress, ct, checkpointAndStop);
+        OrpoTrainer.RunAsync(job with { Device = Device }, onStep is null ? progress : new Tee(progress, onStep), ct, checkpointAndStop);
+
+    private sealed class Tee(IProgress<TrainProgress> first, Action<TrainProgress> second) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value)
+        {
+            first.Report(value);
+            second(value);
+        }
+    }
 
     /// <summary>eval_* metrics of the model in <paramref name="modelDir"/> over the whole held-out file.</summary>
     public Task<EvalMetrics> EvaluateAsync(string modelDir, string evalFile, OrpoConfig config, CancellationToken ct) =>
         Task.Run(() => OrpoEvaluator.EvaluateFile(
             modelDir, evalFile, config.Beta, config.MaxLength, config.PerDeviceEvalBatchSize, config.Overlong, Device), ct);
 
-    /// <summary>Prompts of the first <paramref name="count"/> held-out pairs, as the model sees them.</summary>
-    public static IReadOnlyList<string> SamplePrompts(string evalFile, int count) =>
-        count == 0 ? [] : [.. PreferenceData.Load(evalFile).Take(count).Select(r => r.Prompt)];
+    /// <summary>
+    /// Prompts of the first <paramref name="count"/> held-out pairs that training keeps, as the model sees them: rendered
+    /// by the tokenizer's chat template and tokenized by the same pair tokenisation as training (TRL's prompt_input_ids).
+    /// </summary>
+    public static IReadOnlyList<SamplePrompt> SamplePrompts(string modelDir, string evalFile, OrpoConfig config, int count)
+    {
+        if (count == 0) return [];
+        var tokenizer = HfTokenizer.Load(modelDir);
+        var rows = PreferenceData.Load(evalFile, PreferenceData.ChatFor(tokenizer));
+        var data = TokenizedData.From(rows, tokenizer, config.MaxLength, config.Overlong);
+        var prompts = rows.ToDictionary(r => r.Line, r => r.Prompt);
+        return [.. data.Pairs.Zip(data.Lines).Take(count)
+            .Select(p => new SamplePrompt(p.Second, prompts[p.Second], p.First.ChosenIds[..p.First.ChosenPromptLength]))];
+    }
 
     /// <summary>Greedy completions (up to EOS or <paramref name="maxNewTokens"/>) of each prompt by one model.</summary>
-    public Task<IReadOnlyList<string>> CompleteAsync(string modelDir, IReadOnlyList<string> prompts, int maxNewTokens, CancellationToken ct) =>
+    public Task<IReadOnlyList<string>> CompleteAsync(string modelDir, IReadOnlyList<SamplePrompt> prompts, int maxNewTokens, CancellationToken ct) =>
         Task.Run<IReadOnlyList<string>>(() =>
         {
             if (prompts.Count == 0) return [];
@@ -44,9 +65,7 @@ public sealed class OrpoRunEngine(string device)
             foreach (var prompt in prompts)
             {
                 ct.ThrowIfCancellationRequested();
-                var ids = new List<long>();
-                if (tokenizer.AddBosToken && tokenizer.BosTokenId is int bos) ids.Add(bos);
-                ids.AddRange(tokenizer.Encode(prompt).Select(i => (long)i));
+                var ids = prompt.Ids.Select(i => (long)i).ToList(); // (T,) BOS and chat-template special tokens included
                 var generated = TokenGenerator.Generate(model, ids, options).TokenIds
                     .Where(t => t != tokenizer.EosTokenId).Select(t => (int)t);
                 completions.Add(tokenizer.Decode(generated));
@@ -54,3 +73,6 @@ public sealed class OrpoRunEngine(string device)
             return completions;
         }, ct);
 }
+
+/// <summary>A held-out prompt for the report's samples: its eval.jsonl line, rendered text and token ids as training sees them.</summary>
+public sealed record SamplePrompt(int Line, string Text, IReadOnlyList<int> Ids);

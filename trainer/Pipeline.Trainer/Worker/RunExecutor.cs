@@ -107,7 +107,7 @@ public sealed class RunExecutor(
                 ? before.Metrics
                 : (await engine.EvaluateAsync((await VersionModelAsync(target, latest.Version, ct)).LocalPath, evalFile, config, ct)).Metrics;
         }
-        var prompts = OrpoRunEngine.SamplePrompts(evalFile, profile.Training.SamplePrompts);
+        var prompts = OrpoRunEngine.SamplePrompts(model.LocalPath, evalFile, config, profile.Training.SamplePrompts);
         var samplesBefore = await engine.CompleteAsync(model.LocalPath, prompts, profile.Training.SampleMaxNewTokens, ct);
         var samplesAfter = await engine.CompleteAsync(trainedModel, prompts, profile.Training.SampleMaxNewTokens, ct);
 
@@ -129,7 +129,7 @@ public sealed class RunExecutor(
             BaseModel = start.Source, EvalPairs = after.Pairs, MetricsBefore = before.Metrics, MetricsAfter = after.Metrics,
             LatestVersion = latest?.Version, MetricsLatest = latestMetrics, Gate = decision,
             History = ReadHistory(Path.Combine(outputDir, "metrics.jsonl")),
-            Samples = [.. prompts.Select((p, i) => new SampleGeneration(p, samplesBefore[i], samplesAfter[i]))],
+            Samples = [.. prompts.Select((p, i) => new SampleGeneration(p.Text, samplesBefore[i], samplesAfter[i]))],
             CreatedAt = DateTimeOffset.UtcNow,
         };
         var files = await retry.ExecuteAsync(async t => await store.UploadFilesAsync(version, VersionFiles(outputDir), t), ct);
@@ -141,7 +141,8 @@ public sealed class RunExecutor(
         ModelManifest Manifest(GateDecision gate, IReadOnlyList<ManifestFile> reportFiles) => new()
         {
             Target = target, Version = version.Name, RunId = runId, RequestId = request.RequestId,
-            BaseModel = new BaseModelLineage(start.BaseModel, start.Sha256), ParentVersion = start.ParentVersion,
+            BaseModel = new BaseModelLineage(start.BaseModel, start.BaseModelSha256!),
+            Parent = start.ParentVersion is { } parent ? new ParentLineage(parent, start.Sha256) : null,
             DatasetIds = request.DatasetIds, TrainingMode = config.UsePeft ? "lora" : "full",
             HyperParameters = JsonNode.Parse(config.ToJson())!.AsObject(), Metrics = after.Metrics, Gate = gate,
             CodeVersion = CodeVersion, Timings = timings, Files = [.. files, .. reportFiles],
@@ -273,9 +274,26 @@ public sealed class RunExecutor(
             : await cache.ResolveAsync(training.BaseModel!, ct);
         if (pinned is not null && pinned.Sha256 != model.Sha256)
             throw new RunInputException($"the starting model {pinned.Source} changed during the run (SHA-256 {model.Sha256}, pinned {pinned.Sha256})");
-        var start = pinned ?? new RunStart(model.Source, model.Sha256, parent, training.BaseModel!, DateTimeOffset.UtcNow);
+        if (pinned is { BaseModelSha256: not null }) return (pinned, model);
+        // Lineage: from the base model it is the starting model; from a version, the base model that version came from.
+        var origin = parent is null ? new BaseModelLineage(pinned?.BaseModel ?? training.BaseModel!, model.Sha256) : await BaseModelOfAsync(target, parent, ct);
+        var start = pinned is null
+            ? new RunStart(model.Source, model.Sha256, parent, origin.Source, DateTimeOffset.UtcNow, origin.Sha256)
+            : pinned with { BaseModel = origin.Source, BaseModelSha256 = origin.Sha256 };
         if (pinned is null) await retry.ExecuteAsync(async t => await blob.TryCreateAsync(VersionJson.Serialize(start), "application/json", t), ct);
         return (start, model);
+    }
+
+    /// <summary>The original base model recorded in a version's manifest (its own lineage's root).</summary>
+    private async Task<BaseModelLineage> BaseModelOfAsync(string target, string versionName, CancellationToken ct)
+    {
+        if (!ModelVersion.TryParseName(versionName, out var n))
+            throw new RunInputException($"latest.json of '{target}' names '{versionName}', which is not a version");
+        var version = new ModelVersion(target, n);
+        var manifest = await retry.ExecuteAsync(async t => await new ModelVersionStore(Models).ReadManifestAsync(version, t), ct)
+            ?? throw new RunInputException($"{StorageLayout.Models}/{version.Prefix}{ModelVersionStore.ManifestBlob} not found: " +
+                                           $"the parent version {versionName} of '{target}' has no lineage to continue");
+        return manifest.BaseModel;
     }
 
     /// <summary>A version's full model in the local cache: its root, or merged/ for a LoRA version.</summary>
