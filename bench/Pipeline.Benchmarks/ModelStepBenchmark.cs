@@ -1,5 +1,5 @@
 // `./run bench model-step [--steps N] [--rounds N] [--threads N] [--flat-steps N] [--hidden 256|512] [--skip-pytorch]
-// [--mmap-threshold BYTES]`: one training step (forward, cross-entropy, backward, clip, AdamW; batch 8 x 256, fp32) of the
+// [--mmap-threshold BYTES] [--attention]`: one training step (forward, cross-entropy, backward, clip, AdamW; batch 8 x 256, fp32) of the
 // Llama model in TorchSharp and the same model and step in PyTorch eager (bench/pytorch/model_step.py), alternating in
 // short rounds so that a shared CPU's drifting load hits both alike; medians are reported with the load average.
 using System.Diagnostics;
@@ -16,7 +16,19 @@ internal static class ModelStepBenchmark
 {
     private const int Batch = 8, Seq = 256, Gpt2Vocab = 50257;
 
-    internal sealed record StepFigures(string Framework, double TokensPerSecond, long PeakRssBytes, double Loss = 0);
+    /// <summary>CpuSecondsPerStep (user + system, all threads) and MinorFaultsPerStep barely depend on a shared CPU's load.</summary>
+    internal sealed record StepFigures(string Framework, double TokensPerSecond, long PeakRssBytes, double Loss = 0,
+        double CpuSecondsPerStep = 0, double MinorFaultsPerStep = 0);
+
+    /// <summary>This process's (user + system CPU seconds, minor page faults) from /proc/self/stat.</summary>
+    internal static (double CpuSeconds, long MinorFaults) ProcessCounters()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from 3 (state) on
+        const double ticks = 100; // USER_HZ
+        return ((long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / ticks,
+            long.Parse(f[7], CultureInfo.InvariantCulture));
+    }
 
     /// <summary>Time per phase of one TorchSharp step, milliseconds (CPU ops are synchronous, so a stopwatch is exact).</summary>
     internal sealed record PhaseTimes(double ForwardMs, double LossMs, double BackwardMs, double ClipMs, double OptimizerMs)
@@ -38,6 +50,11 @@ internal static class ModelStepBenchmark
         var matmul = MatmulGflops();
         Console.WriteLine($"fp32 matmul 2048^3 (TorchSharp): {matmul:F1} GFLOP/s");
         var only = IntArg(args, "--hidden", 0);
+        if (args.Contains("--attention"))
+        {
+            AttentionPaths(only == 0 ? 512 : only, Math.Max(steps, 5));
+            return 0;
+        }
         var rows = new List<string>();
         foreach (var (hidden, layers) in new[] { (256, 4), (512, 8) }.Where(c => only == 0 || c.Item1 == only))
         {
@@ -52,12 +69,14 @@ internal static class ModelStepBenchmark
                 var peer = args.Contains("--skip-pytorch") ? null : PyTorchPeer("model_step.py", PeerArgs(config, steps, threads));
                 if (peer is not null) peers.Add(peer);
                 Console.WriteLine($"  h{hidden}/L{layers} round {r + 1}: TorchSharp {figures.TokensPerSecond:F0} tok/s, " +
-                                  $"PyTorch {(peer is null ? "-" : peer.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture))} tok/s; load {LoadAverage()}");
+                                  $"PyTorch {(peer is null ? "-" : peer.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture))} tok/s; " +
+                                  $"CPU s/step {figures.CpuSecondsPerStep:F2} vs {peer?.CpuSecondsPerStep:F2}, minor faults/step " +
+                                  $"{figures.MinorFaultsPerStep:F0} vs {peer?.MinorFaultsPerStep:F0}; load {LoadAverage()}");
             }
             Console.WriteLine($"  h{hidden}/L{layers} TorchSharp phases (last step): {phases}");
             rows.Add(Row($"h{hidden}/L{layers}", ours, peers, FlopsPerToken(config), matmul));
         }
-        Console.WriteLine($"config     framework            median tok/s   peak RSS MiB   share of fp32 matmul   vs PyTorch   (load {LoadAverage()})");
+        Console.WriteLine($"config     framework            median tok/s   peak RSS MiB   share of fp32 matmul   vs PyTorch   CPU s/step   faults/step   (load {LoadAverage()})");
         rows.ForEach(Console.WriteLine);
         if (flatSteps > 0)
             Flatness(flatSteps);
@@ -74,7 +93,8 @@ internal static class ModelStepBenchmark
             var median = Median(group.Select(f => f.TokensPerSecond));
             var ratio = group == ours && peerMedian > 0 ? $"{median / peerMedian:F2}x" : "";
             lines.Add($"{config,-10} {group[0].Framework,-22} {median,10:F0}   {group.Max(f => f.PeakRssBytes) / 1048576.0,12:F0}   " +
-                      $"{median * flopsPerToken / (matmul * 1e9),20:P1}   {ratio,10}");
+                      $"{median * flopsPerToken / (matmul * 1e9),20:P1}   {ratio,10}   {Median(group.Select(f => f.CpuSecondsPerStep)),10:F2}" +
+                      $"   {Median(group.Select(f => f.MinorFaultsPerStep)),12:F0}");
         }
         return string.Join(Environment.NewLine, lines);
     }
@@ -112,15 +132,19 @@ internal static class ModelStepBenchmark
         var elapsed = TimeSpan.Zero;
         long peak = 0;
         PhaseTimes phases = null!;
+        var start = ProcessCounters();
         for (var step = 0; step < steps + 1; step++)
         {
+            if (step == 1) start = ProcessCounters();
             var clock = Stopwatch.StartNew();
             phases = TrainStep(model, optimizer, config.VocabSize, Batch, Seq);
             if (step >= 1)
                 elapsed += clock.Elapsed;
             peak = Math.Max(peak, TorchRuntime.ResidentBytes());
         }
-        return (new StepFigures("TorchSharp 0.107", Batch * Seq * steps / elapsed.TotalSeconds, peak), phases);
+        var end = ProcessCounters();
+        return (new StepFigures("TorchSharp 0.107", Batch * Seq * steps / elapsed.TotalSeconds, peak, 0,
+            (end.CpuSeconds - start.CpuSeconds) / steps, (end.MinorFaults - start.MinorFaults) / (double)steps), phases);
     }
 
     private static PhaseTimes TrainStep(CausalLm model, optim.Optimizer optimizer, int vocab, int batch, int seq)
@@ -140,6 +164,39 @@ internal static class ModelStepBenchmark
         var clip = Lap(clock);
         optimizer.step();
         return new PhaseTimes(forward, lossMs, backward, clip, Lap(clock));
+    }
+
+    /// <summary>
+    /// `--attention`: forward + backward of causal attention at the bench shape (B 8, T 256, hs 64), through SDPA (the
+    /// model's path) and through the explicit softmax(q k^T / sqrt(hs)) v that the PyTorch 1.13 peer uses, alternating.
+    /// </summary>
+    private static void AttentionPaths(int hidden, int reps)
+    {
+        var (heads, hs) = (hidden / 64, 64);
+        var mask = ones(Seq, Seq, dtype: ScalarType.Bool).triu(1);
+        double Time(bool sdpa)
+        {
+            using var scope = NewDisposeScope();
+            var q = randn(Batch, heads, Seq, hs, requires_grad: true);
+            var k = randn(Batch, heads, Seq, hs, requires_grad: true);
+            var v = randn(Batch, heads, Seq, hs, requires_grad: true);
+            var clock = Stopwatch.StartNew();
+            var y = sdpa
+                ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
+                : (q.matmul(k.transpose(-2, -1)) / Math.Sqrt(hs)).masked_fill(mask, double.NegativeInfinity).softmax(-1).matmul(v);
+            y.sum().backward();
+            return clock.Elapsed.TotalMilliseconds;
+        }
+        Time(true);
+        Time(false);
+        var (fused, explicitMs) = (new List<double>(), new List<double>());
+        for (var i = 0; i < reps; i++)
+        {
+            fused.Add(Time(true));
+            explicitMs.Add(Time(false));
+        }
+        Console.WriteLine($"attention fwd+bwd per layer, B {Batch} x nh {heads} x T {Seq} x hs {hs}: SDPA {Median(fused):F1} ms, " +
+                          $"explicit softmax {Median(explicitMs):F1} ms (medians of {reps}); load {LoadAverage()}");
     }
 
     internal static double Lap(Stopwatch clock)
@@ -177,7 +234,8 @@ internal static class ModelStepBenchmark
             throw new InvalidOperationException($"bench/pytorch/{script} exited with {python.ExitCode}");
         var json = JsonDocument.Parse(line).RootElement;
         return new StepFigures(json.GetProperty("framework").GetString()!, json.GetProperty("tokens_per_s").GetDouble(),
-            json.GetProperty("peak_rss_bytes").GetInt64(), json.GetProperty("loss").GetDouble());
+            json.GetProperty("peak_rss_bytes").GetInt64(), json.GetProperty("loss").GetDouble(),
+            json.GetProperty("cpu_s_per_step").GetDouble(), json.GetProperty("minor_faults_per_step").GetDouble());
     }
 
     /// <summary>Live tensors and RSS over many steps of the tiny preset: both must stay flat.</summary>

@@ -1,4 +1,5 @@
-// `./run bench orpo-step [--steps N] [--rounds N] [--threads N] [--hidden 256|512] [--skip-pytorch] [--skip-bf16]`: one ORPO
+// `./run bench orpo-step [--steps N] [--rounds N] [--threads N] [--hidden 256|512] [--skip-pytorch] [--skip-bf16]
+// [--mmap-threshold BYTES] [--trim-threshold BYTES]`: one ORPO
 // optimizer step (4 pairs = 8 rows x 256 tokens, 64 prompt tokens; forward, TRL loss, backward, clip, AdamW) in TorchSharp
 // fp32 and bf16 (float32 master weights) and the same step in PyTorch eager (bench/pytorch/orpo_step.py, TRL's loss
 // transcribed), alternating in short rounds on a shared CPU; medians are reported with the load average.
@@ -25,6 +26,8 @@ internal static class OrpoStepBenchmark
         var threads = IntArg(args, "--threads", 2);
         set_num_interop_threads(threads);
         TorchRuntime.Configure(threads, IntArg(args, "--mmap-threshold", TorchRuntime.DefaultMmapThresholdBytes));
+        if (IntArg(args, "--trim-threshold", 0) is > 0 and var trim)
+            Mallopt(-1, trim); // M_TRIM_THRESHOLD: freed heap top kept up to this size instead of returned (and faulted in again)
         Console.WriteLine($"orpo-step: {Pairs} pairs = {2 * Pairs} rows x {Seq} tokens ({Prompt} prompt), {threads} threads (intra-op and interop), " +
                           $"{rounds} alternating rounds of 1 warm-up + {steps} timed steps; load average {LoadAverage()}");
         var matmul = MatmulGflops();
@@ -48,16 +51,20 @@ internal static class OrpoStepBenchmark
                 Console.WriteLine($"  h{hidden}/L{layers} round {r + 1}: fp32 {f.TokensPerSecond:F0}" +
                                   (bf16.Count > r ? $", bf16 {bf16[r].TokensPerSecond:F0}" : "") +
                                   $", PyTorch {(peer is null ? "-" : peer.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture))} tok/s" +
-                                  $" (loss {f.Loss:F4} vs {peer?.Loss ?? double.NaN:F4}); load {LoadAverage()}");
+                                  $" (loss {f.Loss:F4} vs {peer?.Loss ?? double.NaN:F4}); CPU s/step {f.CpuSecondsPerStep:F2} vs {peer?.CpuSecondsPerStep:F2}" +
+                                  $", minor faults/step {f.MinorFaultsPerStep:F0} vs {peer?.MinorFaultsPerStep:F0}; load {LoadAverage()}");
             }
             Console.WriteLine($"  h{hidden}/L{layers} TorchSharp fp32 phases (last step): {phases}");
             rows.Add(Row($"h{hidden}/L{layers}", fp32, peers, FlopsPerToken(config), matmul));
             if (bf16.Count > 0) rows.Add(Row($"h{hidden}/L{layers}", bf16, peers, FlopsPerToken(config), matmul).Split(Environment.NewLine)[0]);
         }
-        Console.WriteLine($"config     framework            median tok/s   peak RSS MiB   share of fp32 matmul   vs PyTorch   (load {LoadAverage()})");
+        Console.WriteLine($"config     framework            median tok/s   peak RSS MiB   share of fp32 matmul   vs PyTorch   CPU s/step   faults/step   (load {LoadAverage()})");
         rows.ForEach(Console.WriteLine);
         return 0;
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")]
+    private static extern int Mallopt(int param, int value);
 
     private static (StepFigures Figures, PhaseTimes Phases) Ours(LlamaConfig config, int steps, bool bf16)
     {
@@ -70,8 +77,10 @@ internal static class OrpoStepBenchmark
         long peak = 0;
         double loss = 0;
         PhaseTimes phases = null!;
+        var start = ProcessCounters();
         for (var step = 0; step < steps + 1; step++)
         {
+            if (step == 1) start = ProcessCounters();
             var total = Stopwatch.StartNew();
             using (var scope = NewDisposeScope())
             {
@@ -99,6 +108,8 @@ internal static class OrpoStepBenchmark
             peak = Math.Max(peak, TorchRuntime.ResidentBytes());
         }
         var name = bf16 ? "TorchSharp 0.107 bf16" : "TorchSharp 0.107 fp32";
-        return (new StepFigures(name, 2 * Pairs * Seq * steps / elapsed.TotalSeconds, peak, loss), phases);
+        var end = ProcessCounters();
+        return (new StepFigures(name, 2 * Pairs * Seq * steps / elapsed.TotalSeconds, peak, loss,
+            (end.CpuSeconds - start.CpuSeconds) / steps, (end.MinorFaults - start.MinorFaults) / (double)steps), phases);
     }
 }

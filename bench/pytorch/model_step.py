@@ -3,7 +3,7 @@
 SwiGLU, untied lm_head, no dropout) and the same step (forward, cross-entropy, backward, clip 1.0, AdamW) at batch
 8 x 256, float32. Prints one JSON line: tokens/s, peak RSS sampled after each step, and the fp32 matmul rate.
 Debian's python3-torch is 1.13, which has no scaled_dot_product_attention: attention is the explicit softmax."""
-import argparse, json, math, os, time
+import argparse, json, math, os, resource, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -97,7 +97,10 @@ def main():
     model = Model(a.vocab, a.hidden, a.layers, a.hidden // 64, inter)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     peak, elapsed = 0, 0.0
+    start = resource.getrusage(resource.RUSAGE_SELF)
     for step in range(a.warmup + a.steps):
+        if step == a.warmup:
+            start = resource.getrusage(resource.RUSAGE_SELF)
         t = time.perf_counter()
         ids = torch.randint(0, a.vocab, (a.batch, a.seq))
         logits = model(ids)
@@ -109,8 +112,11 @@ def main():
         if step >= a.warmup:
             elapsed += time.perf_counter() - t
         peak = max(peak, rss_bytes())
+    end = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"framework": f"pytorch {torch.__version__}", "tokens_per_s": a.batch * a.seq * a.steps / elapsed,
-                      "peak_rss_bytes": peak, "matmul_gflops": matmul_gflops(), "loss": loss.item()}))
+                      "peak_rss_bytes": peak, "matmul_gflops": matmul_gflops(), "loss": loss.item(),
+                      "cpu_s_per_step": (end.ru_utime + end.ru_stime - start.ru_utime - start.ru_stime) / a.steps,
+                      "minor_faults_per_step": (end.ru_minflt - start.ru_minflt) / a.steps}))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 transcribed (ORPOTrainer.get_batch_logps average over completion tokens, NLL over the chosen half including the prompt,
 log_odds with a stable log1mexp, loss = nll - beta * mean(logsigmoid(log_odds))), then backward, clip 1.0, AdamW.
 Pairs x 2 rows of `seq` tokens, the first `prompt` of each a prompt. Prints one JSON line like model_step.py."""
-import argparse, json, math, os, sys, time
+import argparse, json, math, os, resource, sys, time
 import torch
 import torch.nn.functional as F
 
@@ -44,7 +44,10 @@ def main():
     model = Model(a.vocab, a.hidden, a.layers, a.hidden // 64, inter)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     peak, elapsed = 0, 0.0
+    start = resource.getrusage(resource.RUSAGE_SELF)
     for step in range(a.warmup + a.steps):
+        if step == a.warmup:
+            start = resource.getrusage(resource.RUSAGE_SELF)
         t = time.perf_counter()
         ids = torch.randint(0, a.vocab, (2 * a.pairs, a.seq))
         labels = ids.clone()
@@ -57,8 +60,11 @@ def main():
         if step >= a.warmup:
             elapsed += time.perf_counter() - t
         peak = max(peak, rss_bytes())
+    end = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"framework": f"pytorch {torch.__version__}", "tokens_per_s": 2 * a.pairs * a.seq * a.steps / elapsed,
-                      "peak_rss_bytes": peak, "matmul_gflops": matmul_gflops(), "loss": loss.item()}))
+                      "peak_rss_bytes": peak, "matmul_gflops": matmul_gflops(), "loss": loss.item(),
+                      "cpu_s_per_step": (end.ru_utime + end.ru_stime - start.ru_utime - start.ru_stime) / a.steps,
+                      "minor_faults_per_step": (end.ru_minflt - start.ru_minflt) / a.steps}))
 
 
 if __name__ == "__main__":
