@@ -29,6 +29,7 @@ public static class TrainCommand
                 r.GetValue(resume), r.GetValue(evalData), r.GetValue(device)!);
             var progress = new ConsoleProgress();
             var result = await OrpoTrainer.RunAsync(job, progress, ct);
+            if (result.AlreadyComplete) return; // the progress line already said so; nothing was trained
             Console.WriteLine($"done: {result.GlobalStep} steps, train_loss {result.TrainLoss:0.0000}, {result.TrainTokensPerSecond:0} tok/s, " +
                 $"padding {result.PaddingShare:P1}, {result.PairsDropped} pairs dropped; model in {result.OutputDir}");
         }));
