@@ -72,7 +72,7 @@ internal static class OrpoStepBenchmark
         using var model = new CausalLm(config);
         using var mixed = bf16 ? Bf16MasterWeights.Attach(model) : null;
         var trainable = (mixed ?? (nn.Module)model).parameters().ToList();
-        using var optimizer = optim.AdamW(trainable, lr: 1e-4);
+        using var optimizer = PeerAdamW(trainable);
         var elapsed = TimeSpan.Zero;
         long peak = 0;
         double loss = 0;
@@ -89,7 +89,7 @@ internal static class OrpoStepBenchmark
                 var labels = ids.clone();
                 labels[.., ..Prompt] = OrpoLoss.IgnoreIndex;
                 var batch = new OrpoBatch(ids, ones_like(ids), labels);
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var logits = model.forward(ids, null);                                                // (2B, T, V)
                 var forward = Lap(clock);
                 var output = OrpoLoss.Compute(logits, batch, 0.1);
@@ -99,7 +99,7 @@ internal static class OrpoStepBenchmark
                 var backward = Lap(clock);
                 nn.utils.clip_grad_norm_(trainable, 1.0);
                 var clip = Lap(clock);
-                optimizer.step();
+                optimizer.Step();
                 mixed?.PushWeights();
                 phases = new PhaseTimes(forward, lossMs, backward, clip, Lap(clock));
                 loss = output.Loss.item<float>();
