@@ -20,7 +20,7 @@ public sealed record TrainerState(
 
 public static class Checkpoint
 {
-    private const string Weights = "weights.dat", Optimizer = "optimizer.dat", Rng = "rng_state.bin", State = "trainer_state.json";
+    private const string Weights = "weights.dat", Optimizer = "adamw_state.bin", Rng = "rng_state.bin", State = "trainer_state.json";
 
     public static string Folder(string outputDir) => Path.Combine(outputDir, "checkpoints");
 
@@ -33,7 +33,7 @@ public static class Checkpoint
         if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         Directory.CreateDirectory(tmp);
         model.save(Path.Combine(tmp, Weights));
-        optimizer.save_state_dict(Path.Combine(tmp, Optimizer));
+        optimizer.Save(Path.Combine(tmp, Optimizer));
         using (var rng = random.get_rng_state())
             File.WriteAllBytes(Path.Combine(tmp, Rng), rng.data<byte>().ToArray());
         File.WriteAllText(Path.Combine(tmp, State), JsonSerializer.Serialize(state));
@@ -57,7 +57,7 @@ public static class Checkpoint
     public static TrainerState Load(string dir, nn.Module model, AdamW optimizer)
     {
         model.load(Path.Combine(dir, Weights));
-        optimizer.load_state_dict(Path.Combine(dir, Optimizer));
+        optimizer.Load(Path.Combine(dir, Optimizer));
         using (var rng = tensor(File.ReadAllBytes(Path.Combine(dir, Rng))))
             random.set_rng_state(rng);
         return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(dir, State)))

@@ -94,12 +94,12 @@ public static class OrpoTrainer
         var named = owner.named_parameters().Where(p => p.parameter.requires_grad).ToList();
         var parameters = named.Select(p => p.parameter).ToList();
         static bool NoDecay(string name) => name.Contains("bias", StringComparison.Ordinal) || name.Contains("norm", StringComparison.Ordinal);
-        using var optimizer = optim.AdamW(
+        using var optimizer = new AdamW(
             [
-                new AdamW.ParamGroup(named.Where(p => !NoDecay(p.name)).Select(p => p.parameter), c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, c.WeightDecay, false, false),
-                new AdamW.ParamGroup(named.Where(p => NoDecay(p.name)).Select(p => p.parameter), c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, 0.0, false, false),
+                new AdamWGroup([.. named.Where(p => !NoDecay(p.name)).Select(p => p.parameter)], c.WeightDecay),
+                new AdamWGroup([.. named.Where(p => NoDecay(p.name)).Select(p => p.parameter)], 0.0),
             ],
-            c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon, c.WeightDecay);
+            new AdamWOptions(c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon));
 
         var state = new TrainerState(0, 0, 0, 0, 0, 0, 0, 0);
         int? resumedFrom = null;
@@ -144,7 +144,7 @@ public static class OrpoTrainer
             }
             ct.ThrowIfCancellationRequested();
             var lr = c.LearningRate * schedule.Factor(step);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            optimizer.LearningRate = lr;
 
             // Normalise by the whole optimizer step (all micro-batches), not per micro-batch as TRL does, so the NLL is
             // a token mean over the step and batch 8 x accumulation 1 == batch 1 x accumulation 8 even for unequal
@@ -172,15 +172,15 @@ public static class OrpoTrainer
 
             if (!double.IsFinite(stepLoss) || !double.IsFinite(gradNorm))
             {
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var reason = $"step {step + 1}: loss {stepLoss}, grad_norm {gradNorm} is not finite";
                 if (!c.SkipNonfiniteSteps)
                     throw new NonFiniteLossException($"{reason}; stopped before the update (last checkpoint: {existing.LastOrDefault() ?? "none"}, set skip_nonfinite_steps to skip such steps).");
                 state = state with { GlobalStep = step + 1, MicroBatchesConsumed = state.MicroBatchesConsumed + accum, SkippedSteps = state.SkippedSteps + 1 };
                 continue;
             }
-            optimizer.step();
-            optimizer.zero_grad();
+            optimizer.Step();
+            optimizer.ZeroGrad();
             mixed?.PushWeights();
 
             state = state with
