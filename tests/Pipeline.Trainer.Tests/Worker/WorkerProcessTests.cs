@@ -15,7 +15,8 @@ public sealed class WorkerProcessTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_worker_stopped_by_sigterm_then_killed_by_sigkill_finishes_the_run_once_with_the_weights_of_an_uninterrupted_run()
     {
-        var bed = new WorkerTestBed(azurite, maxSteps: 60, saveSteps: 5);
+        // Long enough in steps that SIGTERM and SIGKILL land mid-run however fast training is (tiny-llama: ~100 steps/s).
+        var bed = new WorkerTestBed(azurite, maxSteps: 400, saveSteps: 20);
         var interrupted = await bed.ArrangeAsync("ds-one");
         var reference = await bed.ArrangeAsync("ds-two"); // the same pairs under another dataset id: the same training
         var runId = RunBlobs.RunId(interrupted);
