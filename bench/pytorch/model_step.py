@@ -84,10 +84,12 @@ def matmul_gflops(n=2048, reps=10):
     return 2 * n ** 3 * reps / (time.perf_counter() - t) / 1e9
 
 
-def main():
+def run(extra_flags, rows_of, loss_of):
+    """The step loop both peers share: common flags plus `extra_flags`, random (rows_of(a), seq) token ids,
+    forward + `loss_of(model, ids, a)` + backward + clip + AdamW; prints one JSON line of figures."""
     p = argparse.ArgumentParser()
-    for name, default in [("hidden", 256), ("layers", 4), ("inter", 0), ("vocab", 50257), ("batch", 8), ("seq", 256),
-                          ("steps", 10), ("warmup", 2), ("threads", 2), ("seed", 0)]:
+    for name, default in [("hidden", 256), ("layers", 4), ("inter", 0), ("vocab", 50257), ("seq", 256),
+                          ("steps", 10), ("warmup", 2), ("threads", 2), ("seed", 0)] + extra_flags:
         p.add_argument("--" + name, type=int, default=default)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -96,15 +98,15 @@ def main():
     inter = a.inter or a.hidden * 8 // 3 // 64 * 64
     model = Model(a.vocab, a.hidden, a.layers, a.hidden // 64, inter)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    rows = rows_of(a)
     peak, elapsed = 0, 0.0
     start = resource.getrusage(resource.RUSAGE_SELF)
     for step in range(a.warmup + a.steps):
         if step == a.warmup:
             start = resource.getrusage(resource.RUSAGE_SELF)
         t = time.perf_counter()
-        ids = torch.randint(0, a.vocab, (a.batch, a.seq))
-        logits = model(ids)
-        loss = F.cross_entropy(logits[:, :-1].reshape(-1, a.vocab), ids[:, 1:].reshape(-1))
+        ids = torch.randint(0, a.vocab, (rows, a.seq))
+        loss = loss_of(model, ids, a)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -113,10 +115,19 @@ def main():
             elapsed += time.perf_counter() - t
         peak = max(peak, rss_bytes())
     end = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"framework": f"pytorch {torch.__version__}", "tokens_per_s": a.batch * a.seq * a.steps / elapsed,
+    print(json.dumps({"framework": f"pytorch {torch.__version__}", "tokens_per_s": rows * a.seq * a.steps / elapsed,
                       "peak_rss_bytes": peak, "matmul_gflops": matmul_gflops(), "loss": loss.item(),
                       "cpu_s_per_step": (end.ru_utime + end.ru_stime - start.ru_utime - start.ru_stime) / a.steps,
                       "minor_faults_per_step": (end.ru_minflt - start.ru_minflt) / a.steps}))
+
+
+def lm_loss(model, ids, a):
+    logits = model(ids)
+    return F.cross_entropy(logits[:, :-1].reshape(-1, a.vocab), ids[:, 1:].reshape(-1))
+
+
+def main():
+    run([("batch", 8)], lambda a: a.batch, lm_loss)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,12 @@
 transcribed (ORPOTrainer.get_batch_logps average over completion tokens, NLL over the chosen half including the prompt,
 log_odds with a stable log1mexp, loss = nll - beta * mean(logsigmoid(log_odds))), then backward, clip 1.0, AdamW.
 Pairs x 2 rows of `seq` tokens, the first `prompt` of each a prompt. Prints one JSON line like model_step.py."""
-import argparse, json, math, os, resource, sys, time
+import math, os, sys
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model_step import Model, matmul_gflops, rss_bytes  # noqa: E402
+from model_step import run  # noqa: E402
 
 
 def log1mexp(x):
@@ -31,40 +31,14 @@ def orpo_loss(logits, ids, labels, beta, pairs):
     return nll - (beta * F.logsigmoid(log_odds)).mean()
 
 
+def orpo_step_loss(model, ids, a):
+    labels = ids.clone()
+    labels[:, : a.prompt] = -100
+    return orpo_loss(model(ids), ids, labels, 0.1, a.pairs)
+
+
 def main():
-    p = argparse.ArgumentParser()
-    for name, default in [("hidden", 256), ("layers", 4), ("inter", 0), ("vocab", 50257), ("pairs", 4), ("seq", 256),
-                          ("prompt", 64), ("steps", 10), ("warmup", 2), ("threads", 2), ("seed", 0)]:
-        p.add_argument("--" + name, type=int, default=default)
-    a = p.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.set_num_interop_threads(a.threads)  # as the TorchSharp side
-    torch.manual_seed(a.seed)
-    inter = a.inter or a.hidden * 8 // 3 // 64 * 64
-    model = Model(a.vocab, a.hidden, a.layers, a.hidden // 64, inter)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    peak, elapsed = 0, 0.0
-    start = resource.getrusage(resource.RUSAGE_SELF)
-    for step in range(a.warmup + a.steps):
-        if step == a.warmup:
-            start = resource.getrusage(resource.RUSAGE_SELF)
-        t = time.perf_counter()
-        ids = torch.randint(0, a.vocab, (2 * a.pairs, a.seq))
-        labels = ids.clone()
-        labels[:, : a.prompt] = -100
-        loss = orpo_loss(model(ids), ids, labels, 0.1, a.pairs)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        if step >= a.warmup:
-            elapsed += time.perf_counter() - t
-        peak = max(peak, rss_bytes())
-    end = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"framework": f"pytorch {torch.__version__}", "tokens_per_s": 2 * a.pairs * a.seq * a.steps / elapsed,
-                      "peak_rss_bytes": peak, "matmul_gflops": matmul_gflops(), "loss": loss.item(),
-                      "cpu_s_per_step": (end.ru_utime + end.ru_stime - start.ru_utime - start.ru_stime) / a.steps,
-                      "minor_faults_per_step": (end.ru_minflt - start.ru_minflt) / a.steps}))
+    run([("pairs", 4), ("prompt", 64)], lambda a: 2 * a.pairs, orpo_step_loss)
 
 
 if __name__ == "__main__":
