@@ -29,6 +29,16 @@ internal static class TrainingFixture
         return dir;
     }
 
+    /// <summary>Trains a fresh model into <paramref name="dir"/> and cancels it once step <paramref name="step"/> is done, as
+    /// a killed run would stop; the checkpoints written before then stay in <paramref name="dir"/>.</summary>
+    public static void TrainUntilCancelledAfter(int step, TokenizedData data, OrpoConfig config, string dir)
+    {
+        using var cts = new CancellationTokenSource();
+        using var model = Model();
+        Assert.ThrowsAny<OperationCanceledException>(() => OrpoTrainer.Train(
+            model, data, null, config, dir, false, new ProgressLog(p => { if (p.Step == step) cts.Cancel(); }), cts.Token));
+    }
+
     /// <summary>Every parameter's raw bytes, for bitwise comparison.</summary>
     public static Dictionary<string, byte[]> WeightBytes(nn.Module model) =>
         model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.contiguous().bytes.ToArray());
