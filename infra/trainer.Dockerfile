@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The trainer image: built with the CUDA build of LibTorch (-p:TorchDevice=cuda), run on an NVIDIA CUDA runtime base
-# with the .NET runtime, as a non-root user, `pipeline worker` as the entry point. Build context: the repository root.
+# with the .NET runtime, as a non-root user, `pipeline-worker` (trainer/Pipeline.Worker) as the entry point. Build context: the repository root.
 
 ARG DOTNET_VERSION=10.0
 ARG CUDA_IMAGE=nvidia/cuda:12.8.1-runtime-ubuntu24.04
@@ -11,11 +11,13 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props ./
 COPY build/ build/
 COPY shared/Pipeline.Shared/Pipeline.Shared.csproj shared/Pipeline.Shared/
-COPY trainer/Pipeline.Trainer/Pipeline.Trainer.csproj trainer/Pipeline.Trainer/
-RUN dotnet restore trainer/Pipeline.Trainer/Pipeline.Trainer.csproj -r linux-x64 -p:TorchDevice=cuda
+COPY trainer/Pipeline.Training/Pipeline.Training.csproj trainer/Pipeline.Training/
+COPY trainer/Pipeline.Worker/Pipeline.Worker.csproj trainer/Pipeline.Worker/
+RUN dotnet restore trainer/Pipeline.Worker/Pipeline.Worker.csproj -r linux-x64 -p:TorchDevice=cuda
 COPY shared/Pipeline.Shared/ shared/Pipeline.Shared/
-COPY trainer/Pipeline.Trainer/ trainer/Pipeline.Trainer/
-RUN dotnet publish trainer/Pipeline.Trainer/Pipeline.Trainer.csproj -c Release -r linux-x64 --self-contained false \
+COPY trainer/Pipeline.Training/ trainer/Pipeline.Training/
+COPY trainer/Pipeline.Worker/ trainer/Pipeline.Worker/
+RUN dotnet publish trainer/Pipeline.Worker/Pipeline.Worker.csproj -c Release -r linux-x64 --self-contained false \
         --no-restore -p:TorchDevice=cuda -o /app
 
 # ---- .NET runtime, taken from Microsoft's image of the same major version.
@@ -51,4 +53,4 @@ HEALTHCHECK --interval=60s --timeout=10s --start-period=180s --retries=3 \
 # SIGTERM (docker stop, Container Apps scale-in or replica timeout) reaches the .NET host as PID 1: the worker stops
 # after writing a checkpoint and abandons its message so the run resumes elsewhere.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/app/pipeline", "worker"]
+ENTRYPOINT ["/app/pipeline-worker"]

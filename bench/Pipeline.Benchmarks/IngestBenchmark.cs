@@ -34,6 +34,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Pipeline.Shared.Datasets;
 using Pipeline.Shared.Targets;
+using Pipeline.Shared.Tokenization;
 
 namespace Pipeline.Benchmarks;
 

@@ -7,10 +7,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Pipeline.Trainer;
-using Pipeline.Trainer.Model;
-using Pipeline.Trainer.Training;
-using AdamW = Pipeline.Trainer.Training.AdamW;
+using Pipeline.Training;
+using Pipeline.Training.Model;
+using Pipeline.Training.Data;
+using Pipeline.Training.Trainer;
+using AdamW = Pipeline.Training.Trainer.AdamW;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

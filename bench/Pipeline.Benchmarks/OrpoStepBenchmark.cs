@@ -7,10 +7,11 @@
 // h512/L8 436 vs 232 (1.88x); bf16 1810 and 1037 tok/s.
 using System.Diagnostics;
 using System.Globalization;
-using Pipeline.Trainer;
-using Pipeline.Trainer.Model;
-using Pipeline.Trainer.Orpo;
-using Pipeline.Trainer.Training;
+using Pipeline.Training;
+using Pipeline.Training.Model;
+using Pipeline.Training.Data;
+using Pipeline.Training.Orpo;
+using Pipeline.Training.Trainer;
 using TorchSharp;
 using static Pipeline.Benchmarks.ModelStepBenchmark;
 using static TorchSharp.torch;

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.ML.Tokenizers;
 using Pipeline.Shared.Tokenization;
+using Pipeline.Training.Model;
 
 internal static class TokenizerBenchmark
 {

@@ -16,14 +16,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Cli.Commands;
 using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Queues;
+using Pipeline.Shared.Queues.StorageQueue;
 using Pipeline.Shared.Storage;
+using Pipeline.Shared.Versions;
 using Pipeline.Testing;
-using Pipeline.Trainer.Cli;
-using Pipeline.Trainer.Training;
-using Pipeline.Trainer.Versions;
-using Pipeline.Trainer.Worker;
+using Pipeline.Training.Data;
+using Pipeline.Training.Trainer;
+using Pipeline.Worker;
 
 namespace Pipeline.Benchmarks;
 

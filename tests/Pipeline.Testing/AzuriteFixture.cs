@@ -2,7 +2,7 @@
 // Tests that use it are real integration tests: they run in CI and are never skipped.
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
-using Pipeline.Shared.Local;
+using Pipeline.Cli.Local;
 
 namespace Pipeline.Testing;
 

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Pipeline.Shared.Datasets;
 using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Queues;
+using Pipeline.Shared.Queues.StorageQueue;
 using Pipeline.Shared.Storage;
 using Pipeline.Shared.Tokenization;
 

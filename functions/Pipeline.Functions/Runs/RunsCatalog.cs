@@ -76,7 +76,7 @@ public sealed class RunsCatalog(BlobServiceClient blobs, ITrainingRequestPublish
         return new RetrainResult(request, RunIdOf(request), null);
     }
 
-    /// <summary>The trainer's run id for a request (Pipeline.Trainer.Worker.RunBlobs.RunId: "req-X" runs as "run-X").</summary>
+    /// <summary>The trainer's run id for a request (Pipeline.Worker.RunBlobs.RunId: "req-X" runs as "run-X").</summary>
     public static string RunIdOf(TrainingRequest request) =>
         request.RequestId.StartsWith("req-", StringComparison.Ordinal) ? "run-" + request.RequestId[4..] : "run-" + request.RequestId;
 

@@ -6,10 +6,9 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Pipeline.Shared.Tokenization;
 
 namespace Pipeline.Shared.Datasets;
-
-public sealed record ChatMessage(string Role, string Content);
 
 public sealed record PreferencePair(IReadOnlyList<ChatMessage> Prompt, IReadOnlyList<ChatMessage> Chosen, IReadOnlyList<ChatMessage> Rejected)
 {

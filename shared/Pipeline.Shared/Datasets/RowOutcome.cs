@@ -4,6 +4,7 @@ using System.Buffers;
 using System.IO.Hashing;
 using System.Text.Json;
 using Pipeline.Shared.Targets;
+using Pipeline.Shared.Tokenization;
 
 namespace Pipeline.Shared.Datasets;
 

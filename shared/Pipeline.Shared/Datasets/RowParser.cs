@@ -4,6 +4,7 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
 using Pipeline.Shared.Targets;
+using Pipeline.Shared.Tokenization;
 
 namespace Pipeline.Shared.Datasets;
 

@@ -1,6 +1,7 @@
 // Whitespace normalisation for the identical_pair check: trim and treat every run of whitespace as one space.
 using System.Buffers;
 using System.Text;
+using Pipeline.Shared.Tokenization;
 
 namespace Pipeline.Shared.Datasets;
 

@@ -1,7 +1,7 @@
 // GPT-2's byte-to-unicode table (openai/gpt-2 encoder.py `bytes_to_unicode`), used by every byte-level BPE vocabulary.
 namespace Pipeline.Shared.Tokenization;
 
-internal static class ByteLevel
+public static class ByteLevel
 {
     /// <summary>Printable stand-in for each byte value: printable Latin-1 maps to itself, the rest to U+0100 onwards.</summary>
     public static readonly char[] ByteToChar = BuildTable();

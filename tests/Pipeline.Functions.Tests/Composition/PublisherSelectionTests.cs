@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Pipeline.Functions.Composition;
 using Pipeline.Shared.Queues;
 using Pipeline.Shared.Queues.ServiceBus;
+using Pipeline.Shared.Queues.StorageQueue;
 
 namespace Pipeline.Functions.Tests.Composition;
 

@@ -1,4 +1,4 @@
-// The MSBuild property TorchDevice picks the LibTorch package of the trainer: checked by evaluating the project
+// The MSBuild property TorchDevice picks the LibTorch package of the worker (the container image's program): checked by evaluating the project
 // (`dotnet msbuild -getItem`), since the CUDA package is not restorable here.
 using System.Text.Json;
 using Pipeline.Testing;
@@ -9,7 +9,7 @@ public sealed class TorchDeviceSwitchTests
 {
     private static async Task<IReadOnlyList<string>> PackageReferences(params string[] properties)
     {
-        var args = new List<string> { "msbuild", Path.Combine("trainer", "Pipeline.Trainer", "Pipeline.Trainer.csproj"), "-getItem:PackageReference" };
+        var args = new List<string> { "msbuild", Path.Combine("trainer", "Pipeline.Worker", "Pipeline.Worker.csproj"), "-getItem:PackageReference" };
         args.AddRange(properties.Select(p => "-p:" + p));
         var result = await ToolRun.RunAsync("dotnet", args, RepoPaths.Root, TimeSpan.FromMinutes(2));
         Assert.True(result.ExitCode == 0, result.Output);

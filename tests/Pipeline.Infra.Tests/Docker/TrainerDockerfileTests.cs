@@ -57,14 +57,13 @@ public sealed class TrainerDockerfileTests
     }
 
     [Fact]
-    public void Runs_the_worker_verb_of_the_pipeline_executable_as_a_non_root_user()
+    public void Runs_the_worker_executable_as_a_non_root_user()
     {
-        var trainer = XDocument.Load(Path.Combine(RepoPaths.Root, "trainer", "Pipeline.Trainer", "Pipeline.Trainer.csproj"));
-        var assemblyName = trainer.Descendants("AssemblyName").Single().Value;
+        var worker = XDocument.Load(Path.Combine(RepoPaths.Root, "trainer", "Pipeline.Worker", "Pipeline.Worker.csproj"));
+        var assemblyName = worker.Descendants("AssemblyName").Single().Value;
 
         var entry = Dockerfile.ExecForm(Assert.Single(Image.Final.All("ENTRYPOINT")));
-        Assert.Equal($"/app/{assemblyName}", entry[0]);
-        Assert.Equal("worker", entry[1]);
+        Assert.Equal([$"/app/{assemblyName}"], entry);
 
         var user = Assert.Single(Image.Final.All("USER"));
         Assert.DoesNotMatch(@"^(root|0)(:|$)", user.Arguments);

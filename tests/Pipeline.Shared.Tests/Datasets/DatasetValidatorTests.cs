@@ -2,6 +2,8 @@
 using System.Text;
 using Pipeline.Shared.Datasets;
 using Pipeline.Shared.Targets;
+using Pipeline.Shared.Tokenization;
+using Pipeline.Testing;
 
 namespace Pipeline.Shared.Tests.Datasets;
 
@@ -10,13 +12,13 @@ public sealed class DatasetValidatorTests
     [Fact]
     public async Task Reports_every_rejected_row_with_its_one_based_line_number()
     {
-        var file = Files.Lines(
-            Files.Standard("Q1?", "A.", "B."),
+        var file = PreferenceFiles.Lines(
+            PreferenceFiles.Standard("Q1?", "A.", "B."),
             "{not json",
             "",
-            Files.Standard("Q2?", "Same.", "Same."),
-            Files.Standard("Q3?", "C.", "D."));
-        var report = (await Files.Validate(file, profile: new TargetProfile { MaxRejectedShare = 1 })).Report;
+            PreferenceFiles.Standard("Q2?", "Same.", "Same."),
+            PreferenceFiles.Standard("Q3?", "C.", "D."));
+        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxRejectedShare = 1 })).Report;
 
         Assert.Equal(4, report.RowsRead); // the blank line 3 is not a row but keeps numbering right
         Assert.Equal(2, report.RowsAccepted);
@@ -28,11 +30,11 @@ public sealed class DatasetValidatorTests
     [Fact]
     public async Task Same_rows_under_any_file_name_or_container_give_the_same_dataset_id()
     {
-        var a = (await Files.Validate(Files.Pairs(20), "a.jsonl")).Report;
-        var b = (await Files.Validate(Files.Pairs(20), "other-name.jsonl")).Report;
-        var asArray = "[" + string.Join(",", Files.Pairs(20).Split('\n', StringSplitOptions.RemoveEmptyEntries)) + "]";
-        var c = (await Files.Validate(asArray, "c.json")).Report;
-        var different = (await Files.Validate(Files.Pairs(20, offset: 1), "a.jsonl")).Report;
+        var a = (await PreferenceFiles.Validate(PreferenceFiles.Pairs(20), "a.jsonl")).Report;
+        var b = (await PreferenceFiles.Validate(PreferenceFiles.Pairs(20), "other-name.jsonl")).Report;
+        var asArray = "[" + string.Join(",", PreferenceFiles.Pairs(20).Split('\n', StringSplitOptions.RemoveEmptyEntries)) + "]";
+        var c = (await PreferenceFiles.Validate(asArray, "c.json")).Report;
+        var different = (await PreferenceFiles.Validate(PreferenceFiles.Pairs(20, offset: 1), "a.jsonl")).Report;
 
         Assert.StartsWith("ds-", a.DatasetId);
         Assert.Equal(19, a.DatasetId!.Length);
@@ -46,10 +48,10 @@ public sealed class DatasetValidatorTests
     {
         // Each prompt appears with three different completions; the split must keep them together.
         var rows = Enumerable.Range(0, 200).SelectMany(i => Enumerable.Range(0, 3)
-            .Select(j => Files.Standard($"Prompt {i}", $"Good {i}.{j}", $"Bad {i}.{j}"))).ToArray();
+            .Select(j => PreferenceFiles.Standard($"Prompt {i}", $"Good {i}.{j}", $"Bad {i}.{j}"))).ToArray();
         var train = new MemoryStream();
         var eval = new MemoryStream();
-        var report = (await Files.Validate(Files.Lines(rows), profile: new TargetProfile { EvalShare = 0.2 }, sinks: new DatasetSinks(train, eval))).Report;
+        var report = (await PreferenceFiles.Validate(PreferenceFiles.Lines(rows), profile: new TargetProfile { EvalShare = 0.2 }, sinks: new DatasetSinks(train, eval))).Report;
 
         var trainPrompts = Prompts(train);
         var evalPrompts = Prompts(eval);
@@ -59,7 +61,7 @@ public sealed class DatasetValidatorTests
         Assert.Equal(report.EvalRows, evalPrompts.Count * 3);
 
         var again = new MemoryStream();
-        await Files.Validate(Files.Lines(rows), profile: new TargetProfile { EvalShare = 0.2 }, sinks: new DatasetSinks(Stream.Null, again));
+        await PreferenceFiles.Validate(PreferenceFiles.Lines(rows), profile: new TargetProfile { EvalShare = 0.2 }, sinks: new DatasetSinks(Stream.Null, again));
         Assert.Equal(eval.ToArray(), again.ToArray());
 
         static HashSet<string> Prompts(MemoryStream s) =>
@@ -70,9 +72,9 @@ public sealed class DatasetValidatorTests
     [Fact]
     public async Task Rejects_duplicate_pair_within_the_file_naming_the_first_line()
     {
-        var row = Files.Standard("Q?", "A.", "B.");
-        var report = (await Files.Validate(Files.Lines(row, Files.Standard("R?", "A.", "B."), row))).Report;
-        var rejection = Files.Only(report);
+        var row = PreferenceFiles.Standard("Q?", "A.", "B.");
+        var report = (await PreferenceFiles.Validate(PreferenceFiles.Lines(row, PreferenceFiles.Standard("R?", "A.", "B."), row))).Report;
+        var rejection = PreferenceFiles.Only(report);
         Assert.Equal((3L, ReasonCodes.DuplicatePair), (rejection.Line, rejection.Reason));
         Assert.Contains("line 1", rejection.Message);
     }
@@ -80,9 +82,9 @@ public sealed class DatasetValidatorTests
     [Fact]
     public async Task Rejects_pairs_already_in_an_earlier_dataset_of_the_target()
     {
-        var first = await Files.Validate(Files.Pairs(10));
+        var first = await PreferenceFiles.Validate(PreferenceFiles.Pairs(10));
         var settings = new ValidationSettings { KnownPairs = first.PairHashes.ToHashSet() };
-        var report = (await Files.Validate(Files.Pairs(12), settings: settings with { Profile = new TargetProfile { MaxRejectedShare = 1 } })).Report;
+        var report = (await PreferenceFiles.Validate(PreferenceFiles.Pairs(12), settings: settings with { Profile = new TargetProfile { MaxRejectedShare = 1 } })).Report;
         Assert.Equal(2, report.RowsAccepted);
         Assert.Equal(10, report.Reasons[ReasonCodes.DuplicatePair]);
     }
@@ -90,18 +92,18 @@ public sealed class DatasetValidatorTests
     [Fact]
     public async Task Drops_rows_over_the_character_limit_when_no_tokenizer_is_configured()
     {
-        var file = Files.Lines(Files.Standard("Q?", "Short.", "Bad."), Files.Standard("Q2?", new string('x', 200), "Bad."));
-        var report = (await Files.Validate(file, profile: new TargetProfile { MaxChars = 100 })).Report;
+        var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Q?", "Short.", "Bad."), PreferenceFiles.Standard("Q2?", new string('x', 200), "Bad."));
+        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxChars = 100 })).Report;
         Assert.True(report.Usable);
-        Assert.Equal((2L, ReasonCodes.TooLong), (Files.Only(report).Line, Files.Only(report).Reason));
-        Assert.Contains("characters", Files.Only(report).Message);
+        Assert.Equal((2L, ReasonCodes.TooLong), (PreferenceFiles.Only(report).Line, PreferenceFiles.Only(report).Reason));
+        Assert.Contains("characters", PreferenceFiles.Only(report).Message);
     }
 
     [Fact]
     public async Task Rejects_the_whole_file_for_a_long_row_when_the_policy_says_reject_file()
     {
-        var file = Files.Lines(Files.Standard("Q?", "Short.", "Bad."), Files.Standard("Q2?", new string('x', 200), "Bad."));
-        var report = (await Files.Validate(file, profile: new TargetProfile { MaxChars = 100, TooLongPolicy = TooLongPolicies.RejectFile })).Report;
+        var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Q?", "Short.", "Bad."), PreferenceFiles.Standard("Q2?", new string('x', 200), "Bad."));
+        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxChars = 100, TooLongPolicy = TooLongPolicies.RejectFile })).Report;
         Assert.False(report.Usable);
         Assert.Contains(report.FileProblems, p => p.Code == ReasonCodes.TooLong);
         Assert.Null(report.DatasetId);
@@ -113,13 +115,13 @@ public sealed class DatasetValidatorTests
         var tokenizer = new Gpt2TextTokenizer();
         // GPT-2: "Hello world" is 2 tokens; " world" repeated 30 times is 30 tokens.
         var longAnswer = string.Concat(Enumerable.Repeat(" world", 30));
-        var file = Files.Lines(Files.Standard("Hello world", "Fine.", "Bad."), Files.Standard("Hello world", longAnswer, "Bad."));
+        var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Hello world", "Fine.", "Bad."), PreferenceFiles.Standard("Hello world", longAnswer, "Bad."));
         var settings = new ValidationSettings { Tokenizer = tokenizer, TokenizerName = "gpt2", Profile = new TargetProfile { MaxLength = 20 } };
-        var report = (await Files.Validate(file, settings: settings)).Report;
+        var report = (await PreferenceFiles.Validate(file, settings: settings)).Report;
 
         Assert.Equal(2 + 2, tokenizer.CountTokens("Hello world") + tokenizer.CountTokens("Fine."));
         Assert.Equal(30, tokenizer.CountTokens(longAnswer));
-        var rejection = Files.Only(report);
+        var rejection = PreferenceFiles.Only(report);
         Assert.Equal(ReasonCodes.TooLong, rejection.Reason);
         Assert.Contains("32 tokens", rejection.Message);
         Assert.Equal(new LengthStats("tokens", 4, 4, 4, 4), report.TokenLengths);
@@ -129,8 +131,8 @@ public sealed class DatasetValidatorTests
     [Fact]
     public async Task Makes_the_file_unusable_when_too_many_rows_are_rejected()
     {
-        var file = Files.Lines(Files.Standard("Q?", "A.", "B."), "garbage", "garbage", "garbage");
-        var report = (await Files.Validate(file, profile: new TargetProfile { MaxRejectedShare = 0.5 })).Report;
+        var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Q?", "A.", "B."), "garbage", "garbage", "garbage");
+        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxRejectedShare = 0.5 })).Report;
         Assert.False(report.Usable);
         Assert.Equal(ReasonCodes.RejectedShareTooHigh, Assert.Single(report.FileProblems).Code);
         Assert.Contains("3 of 4", report.FileProblems[0].Message);
@@ -139,7 +141,7 @@ public sealed class DatasetValidatorTests
     [Fact]
     public async Task Makes_the_file_unusable_when_it_has_fewer_valid_rows_than_the_minimum()
     {
-        var report = (await Files.Validate(Files.Pairs(3), profile: new TargetProfile { MinRows = 5 })).Report;
+        var report = (await PreferenceFiles.Validate(PreferenceFiles.Pairs(3), profile: new TargetProfile { MinRows = 5 })).Report;
         Assert.False(report.Usable);
         Assert.Equal(ReasonCodes.TooFewRows, Assert.Single(report.FileProblems).Code);
     }
@@ -148,9 +150,9 @@ public sealed class DatasetValidatorTests
     public async Task Keeps_the_first_rows_schema_and_rejects_rows_of_another_schema()
     {
         var conversational = """{"prompt":[{"role":"user","content":"Hi?"}],"chosen":[{"role":"assistant","content":"A"}],"rejected":[{"role":"assistant","content":"B"}]}""";
-        var report = (await Files.Validate(Files.Lines(Files.Standard("Q?", "A.", "B."), conversational, Files.Standard("R?", "A.", "B.")))).Report;
+        var report = (await PreferenceFiles.Validate(PreferenceFiles.Lines(PreferenceFiles.Standard("Q?", "A.", "B."), conversational, PreferenceFiles.Standard("R?", "A.", "B.")))).Report;
         Assert.Equal(SchemaNames.Standard, report.Schema);
-        var rejection = Files.Only(report);
+        var rejection = PreferenceFiles.Only(report);
         Assert.Equal((2L, ReasonCodes.UnknownSchema), (rejection.Line, rejection.Reason));
         Assert.Contains("mixed schemas", rejection.Message);
     }
@@ -159,8 +161,8 @@ public sealed class DatasetValidatorTests
     public async Task Keeps_row_order_and_line_numbers_across_many_parallel_batches()
     {
         // 5,000 rows span several batches validated in parallel; every 7th row is broken.
-        var rows = Enumerable.Range(1, 5000).Select(i => i % 7 == 0 ? "oops" : Files.Standard($"Q{i}?", "A.", "B.")).ToArray();
-        var report = (await Files.Validate(Files.Lines(rows), settings: new ValidationSettings { Parallelism = 4 })).Report;
+        var rows = Enumerable.Range(1, 5000).Select(i => i % 7 == 0 ? "oops" : PreferenceFiles.Standard($"Q{i}?", "A.", "B.")).ToArray();
+        var report = (await PreferenceFiles.Validate(PreferenceFiles.Lines(rows), settings: new ValidationSettings { Parallelism = 4 })).Report;
         var expected = Enumerable.Range(1, 5000).Where(i => i % 7 == 0).Take(ValidationReport.RejectionsPerReason).Select(i => (long)i);
         Assert.Equal(expected, report.Rejections.Select(r => r.Line));
         Assert.Equal(5000 / 7, report.Reasons[ReasonCodes.MalformedJson]);
@@ -170,12 +172,12 @@ public sealed class DatasetValidatorTests
     public async Task Counts_the_same_tokens_on_every_core_as_on_one()
     {
         // The shared tokenizer is called from several validation threads at once; counts must not change.
-        var rows = Enumerable.Range(0, 3000).Select(i => Files.Standard($"Question {i} about {new string('x', i % 50)}?", $"Answer {i} is {i * 7}.", $"No idea {i}.")).ToArray();
+        var rows = Enumerable.Range(0, 3000).Select(i => PreferenceFiles.Standard($"Question {i} about {new string('x', i % 50)}?", $"Answer {i} is {i * 7}.", $"No idea {i}.")).ToArray();
         var tokenizer = new Gpt2TextTokenizer();
         var serial = new MemoryStream();
         var parallel = new MemoryStream();
-        var one = (await Files.Validate(Files.Lines(rows), sinks: new DatasetSinks(serial, Stream.Null), settings: new ValidationSettings { Tokenizer = tokenizer, Parallelism = 1 })).Report;
-        var many = (await Files.Validate(Files.Lines(rows), sinks: new DatasetSinks(parallel, Stream.Null), settings: new ValidationSettings { Tokenizer = tokenizer, Parallelism = 4 })).Report;
+        var one = (await PreferenceFiles.Validate(PreferenceFiles.Lines(rows), sinks: new DatasetSinks(serial, Stream.Null), settings: new ValidationSettings { Tokenizer = tokenizer, Parallelism = 1 })).Report;
+        var many = (await PreferenceFiles.Validate(PreferenceFiles.Lines(rows), sinks: new DatasetSinks(parallel, Stream.Null), settings: new ValidationSettings { Tokenizer = tokenizer, Parallelism = 4 })).Report;
 
         Assert.Equal(one.TokenLengths, many.TokenLengths);
         Assert.Equal(one.DatasetId, many.DatasetId);

@@ -5,6 +5,7 @@ using Parquet;
 using Parquet.Schema;
 using Pipeline.Shared.Datasets;
 using Pipeline.Shared.Targets;
+using Pipeline.Testing;
 
 namespace Pipeline.Shared.Tests.Datasets;
 
@@ -13,9 +14,9 @@ public sealed class HostileFileTests
     [Fact]
     public async Task Truncated_json_line_is_rejected_as_malformed_and_the_rest_is_kept()
     {
-        var file = Files.Pairs(3) + """{"prompt":"Q?","chosen":"A""";
-        var report = (await Files.Validate(file)).Report;
-        Assert.Equal((4L, ReasonCodes.MalformedJson), (Files.Only(report).Line, Files.Only(report).Reason));
+        var file = PreferenceFiles.Pairs(3) + """{"prompt":"Q?","chosen":"A""";
+        var report = (await PreferenceFiles.Validate(file)).Report;
+        Assert.Equal((4L, ReasonCodes.MalformedJson), (PreferenceFiles.Only(report).Line, PreferenceFiles.Only(report).Reason));
         Assert.Equal(3, report.RowsAccepted);
     }
 
@@ -24,7 +25,7 @@ public sealed class HostileFileTests
     {
         var garbage = new byte[50_000];
         new Random(7).NextBytes(garbage);
-        var report = (await Files.Validate(garbage)).Report;
+        var report = (await PreferenceFiles.Validate(garbage)).Report;
         Assert.False(report.Usable);
         Assert.Equal(0, report.RowsAccepted);
         Assert.True(report.RowsRejected > 0);
@@ -34,17 +35,17 @@ public sealed class HostileFileTests
     [Fact]
     public async Task Invalid_utf8_row_is_rejected_as_invalid_encoding()
     {
-        var bytes = Encoding.UTF8.GetBytes(Files.Pairs(2)).Concat("{\"prompt\":\"caf"u8.ToArray()).Concat(new byte[] { 0xC3, 0x28 }).Concat(Encoding.UTF8.GetBytes("\",\"chosen\":\"A\",\"rejected\":\"B\"}\n")).ToArray();
-        var report = (await Files.Validate(bytes)).Report;
-        Assert.Equal((3L, ReasonCodes.InvalidEncoding), (Files.Only(report).Line, Files.Only(report).Reason));
+        var bytes = Encoding.UTF8.GetBytes(PreferenceFiles.Pairs(2)).Concat("{\"prompt\":\"caf"u8.ToArray()).Concat(new byte[] { 0xC3, 0x28 }).Concat(Encoding.UTF8.GetBytes("\",\"chosen\":\"A\",\"rejected\":\"B\"}\n")).ToArray();
+        var report = (await PreferenceFiles.Validate(bytes)).Report;
+        Assert.Equal((3L, ReasonCodes.InvalidEncoding), (PreferenceFiles.Only(report).Line, PreferenceFiles.Only(report).Reason));
     }
 
     [Fact]
     public async Task Utf8_byte_order_mark_is_accepted()
     {
-        var bytes = new byte[] { 0xEF, 0xBB, 0xBF }.Concat(Encoding.UTF8.GetBytes(Files.Pairs(2))).ToArray();
-        var withBom = (await Files.Validate(bytes)).Report;
-        var without = (await Files.Validate(Files.Pairs(2))).Report;
+        var bytes = new byte[] { 0xEF, 0xBB, 0xBF }.Concat(Encoding.UTF8.GetBytes(PreferenceFiles.Pairs(2))).ToArray();
+        var withBom = (await PreferenceFiles.Validate(bytes)).Report;
+        var without = (await PreferenceFiles.Validate(PreferenceFiles.Pairs(2))).Report;
         Assert.Empty(withBom.Rejections);
         Assert.Equal(without.DatasetId, withBom.DatasetId);
     }
@@ -53,14 +54,14 @@ public sealed class HostileFileTests
     public async Task Single_100_mb_line_is_rejected_as_too_long_without_being_buffered()
     {
         // 100 MB of one JSON string on line 2, produced on the fly; the reader must skip it, not hold it.
-        var stream = new ConcatStream(Encoding.UTF8.GetBytes(Files.Pairs(1) + "{\"prompt\":\""), (byte)'a', 100L << 20,
-            Encoding.UTF8.GetBytes("\",\"chosen\":\"A\",\"rejected\":\"B\"}\n" + Files.Standard("Q?", "C.", "D.") + "\n"));
+        var stream = new ConcatStream(Encoding.UTF8.GetBytes(PreferenceFiles.Pairs(1) + "{\"prompt\":\""), (byte)'a', 100L << 20,
+            Encoding.UTF8.GetBytes("\",\"chosen\":\"A\",\"rejected\":\"B\"}\n" + PreferenceFiles.Standard("Q?", "C.", "D.") + "\n"));
         var before = GC.GetTotalAllocatedBytes(precise: true);
-        var report = (await Files.Validate(stream, "big.jsonl")).Report;
+        var report = (await PreferenceFiles.Validate(stream, "big.jsonl")).Report;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
-        Assert.Equal((2L, ReasonCodes.TooLong), (Files.Only(report).Line, Files.Only(report).Reason));
-        Assert.Contains("line limit", Files.Only(report).Message);
+        Assert.Equal((2L, ReasonCodes.TooLong), (PreferenceFiles.Only(report).Line, PreferenceFiles.Only(report).Reason));
+        Assert.Contains("line limit", PreferenceFiles.Only(report).Message);
         Assert.Equal(2, report.RowsAccepted);
         Assert.True(allocated < 64L << 20, $"allocated {allocated} bytes while skipping a 100 MB line");
     }
@@ -69,19 +70,19 @@ public sealed class HostileFileTests
     public async Task Json_nested_ten_thousand_deep_is_rejected_without_crashing()
     {
         var deep = new string('[', 10_000) + new string(']', 10_000);
-        var report = (await Files.Validate(Files.Lines(Files.Standard("Q?", "A.", "B."), deep))).Report;
-        Assert.Equal((2L, ReasonCodes.MalformedJson), (Files.Only(report).Line, Files.Only(report).Reason));
+        var report = (await PreferenceFiles.Validate(PreferenceFiles.Lines(PreferenceFiles.Standard("Q?", "A.", "B."), deep))).Report;
+        Assert.Equal((2L, ReasonCodes.MalformedJson), (PreferenceFiles.Only(report).Line, PreferenceFiles.Only(report).Reason));
 
-        var array = (await Files.Validate("[" + deep + "]", "deep.json")).Report;
+        var array = (await PreferenceFiles.Validate("[" + deep + "]", "deep.json")).Report;
         Assert.False(array.Usable);
-        Assert.Equal(ReasonCodes.MalformedJson, Files.Only(array).Reason);
+        Assert.Equal(ReasonCodes.MalformedJson, PreferenceFiles.Only(array).Reason);
     }
 
     [Fact]
     public async Task Wrong_types_are_reported_per_field()
     {
-        var file = Files.Lines("""{"prompt":["not","messages"],"chosen":"A","rejected":"B"}""", """{"prompt":"Q","chosen":true,"rejected":"B"}""", "42");
-        var report = (await Files.Validate(file, profile: new TargetProfile { MaxRejectedShare = 1, MinRows = 1 })).Report;
+        var file = PreferenceFiles.Lines("""{"prompt":["not","messages"],"chosen":"A","rejected":"B"}""", """{"prompt":"Q","chosen":true,"rejected":"B"}""", "42");
+        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxRejectedShare = 1, MinRows = 1 })).Report;
         Assert.Equal(3, report.Reasons[ReasonCodes.WrongType]);
         Assert.False(report.Usable);
     }
@@ -97,7 +98,7 @@ public sealed class HostileFileTests
             for (var i = 0; i < 256; i++) gz.Write(zeros);
         }
         bomb.Position = 0;
-        var report = (await Files.Validate(bomb, "bomb.jsonl.gz", profile: new TargetProfile { MaxFileBytes = 8 << 20 })).Report;
+        var report = (await PreferenceFiles.Validate(bomb, "bomb.jsonl.gz", profile: new TargetProfile { MaxFileBytes = 8 << 20 })).Report;
         Assert.False(report.Usable);
         Assert.Contains(report.FileProblems, p => p.Code == ReasonCodes.FileTooLarge);
         Assert.InRange(report.BytesRead, 8 << 20, 9 << 20);
@@ -107,17 +108,17 @@ public sealed class HostileFileTests
     public async Task Gzipped_jsonl_is_read_like_plain_jsonl()
     {
         var gz = new MemoryStream();
-        await using (var z = new GZipStream(gz, CompressionMode.Compress, leaveOpen: true)) z.Write(Encoding.UTF8.GetBytes(Files.Pairs(5)));
+        await using (var z = new GZipStream(gz, CompressionMode.Compress, leaveOpen: true)) z.Write(Encoding.UTF8.GetBytes(PreferenceFiles.Pairs(5)));
         gz.Position = 0;
-        var report = (await Files.Validate(gz, "data.jsonl.gz")).Report;
-        Assert.Equal((await Files.Validate(Files.Pairs(5))).Report.DatasetId, report.DatasetId);
+        var report = (await PreferenceFiles.Validate(gz, "data.jsonl.gz")).Report;
+        Assert.Equal((await PreferenceFiles.Validate(PreferenceFiles.Pairs(5))).Report.DatasetId, report.DatasetId);
     }
 
     [Fact]
     public async Task Parquet_with_the_right_columns_is_accepted()
     {
         var file = await Parquet(("prompt", ["Q1?", "Q2?"]), ("chosen", ["A.", "C."]), ("rejected", ["B.", "D."]));
-        var report = (await Files.Validate(file, "data.parquet")).Report;
+        var report = (await PreferenceFiles.Validate(file, "data.parquet")).Report;
         Assert.True(report.Usable, string.Join("; ", report.FileProblems));
         Assert.Equal(2, report.RowsAccepted);
         Assert.Equal(SchemaNames.Standard, report.Schema);
@@ -127,7 +128,7 @@ public sealed class HostileFileTests
     public async Task Parquet_with_the_wrong_columns_is_rejected_as_unknown_schema()
     {
         var file = await Parquet(("question", ["Q1?", "Q2?"]), ("answer", ["A.", "C."]));
-        var report = (await Files.Validate(file, "data.parquet")).Report;
+        var report = (await PreferenceFiles.Validate(file, "data.parquet")).Report;
         Assert.False(report.Usable);
         Assert.Equal(2, report.Reasons[ReasonCodes.UnknownSchema]);
         Assert.Contains("question", report.Rejections[0].Message);
@@ -136,7 +137,7 @@ public sealed class HostileFileTests
     [Fact]
     public async Task Garbage_named_parquet_is_reported_as_unreadable()
     {
-        var report = (await Files.Validate(Encoding.UTF8.GetBytes("this is not parquet at all"), "data.parquet")).Report;
+        var report = (await PreferenceFiles.Validate(Encoding.UTF8.GetBytes("this is not parquet at all"), "data.parquet")).Report;
         Assert.False(report.Usable);
         Assert.Equal(ReasonCodes.UnreadableFile, Assert.Single(report.FileProblems).Code);
     }
@@ -149,7 +150,7 @@ public sealed class HostileFileTests
     [InlineData("zero-bytes.parquet", "")]
     public async Task Empty_file_is_unusable_with_empty_file_reason(string name, string content)
     {
-        var report = (await Files.Validate(content, name)).Report;
+        var report = (await PreferenceFiles.Validate(content, name)).Report;
         Assert.False(report.Usable);
         Assert.Equal(ReasonCodes.EmptyFile, Assert.Single(report.FileProblems).Code);
     }
@@ -157,7 +158,7 @@ public sealed class HostileFileTests
     [Fact]
     public async Task Unsupported_extension_is_reported()
     {
-        var report = (await Files.Validate(Files.Pairs(2), "data.csv")).Report;
+        var report = (await PreferenceFiles.Validate(PreferenceFiles.Pairs(2), "data.csv")).Report;
         Assert.Equal(ReasonCodes.UnsupportedContainer, Assert.Single(report.FileProblems).Code);
     }
 
@@ -165,9 +166,9 @@ public sealed class HostileFileTests
     public async Task Mixed_schemas_in_one_file_keep_the_first_and_reject_the_others()
     {
         var openai = """{"input":{"messages":[{"role":"user","content":"Hi?"}]},"preferred_output":[{"role":"assistant","content":"A"}],"non_preferred_output":[{"role":"assistant","content":"B"}]}""";
-        var report = (await Files.Validate(Files.Lines(openai, Files.Standard("Q?", "A.", "B."), openai.Replace("Hi?", "Yo?")))).Report;
+        var report = (await PreferenceFiles.Validate(PreferenceFiles.Lines(openai, PreferenceFiles.Standard("Q?", "A.", "B."), openai.Replace("Hi?", "Yo?")))).Report;
         Assert.Equal(SchemaNames.OpenAi, report.Schema);
-        Assert.Equal((2L, ReasonCodes.UnknownSchema), (Files.Only(report).Line, Files.Only(report).Reason));
+        Assert.Equal((2L, ReasonCodes.UnknownSchema), (PreferenceFiles.Only(report).Line, PreferenceFiles.Only(report).Reason));
     }
 
     private static async Task<byte[]> Parquet(params (string Name, string[] Values)[] columns)

@@ -2,6 +2,7 @@
 using System.Text;
 using Pipeline.Shared.Datasets;
 using Pipeline.Shared.Targets;
+using Pipeline.Shared.Tokenization;
 
 namespace Pipeline.Shared.Tests.Datasets;
 

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Pipeline.Shared.Datasets;
 using Pipeline.Shared.Targets;
+using Pipeline.Shared.Tokenization;
+using Pipeline.Testing;
 
 namespace Pipeline.Shared.Tests.Datasets;
 
@@ -136,14 +138,14 @@ public sealed class StandardRowWriterTests
     public async Task Gives_the_same_dataset_id_lines_and_lengths_as_the_DOM_path_end_to_end()
     {
         // An identity column mapping reads the same rows through the DOM path only.
-        var rows = Enumerable.Range(0, 1500).Select(i => Files.Standard($"Question {i} «é» 😀?", $"Good <answer> {i}.", $"Bad \"answer\" {i}.", i % 3 == 0 ? "Be brief." : null)).ToArray();
-        var file = Files.Lines(rows);
+        var rows = Enumerable.Range(0, 1500).Select(i => PreferenceFiles.Standard($"Question {i} «é» 😀?", $"Good <answer> {i}.", $"Bad \"answer\" {i}.", i % 3 == 0 ? "Be brief." : null)).ToArray();
+        var file = PreferenceFiles.Lines(rows);
         var profile = new TargetProfile { EvalShare = 0.25 };
         var mapped = profile with { ColumnMapping = new Dictionary<string, string> { ["prompt"] = "prompt" } };
         var (fastTrain, fastEval, domTrain, domEval) = (new MemoryStream(), new MemoryStream(), new MemoryStream(), new MemoryStream());
 
-        var fast = (await Files.Validate(file, profile: profile, sinks: new DatasetSinks(fastTrain, fastEval))).Report;
-        var dom = (await Files.Validate(file, profile: mapped, sinks: new DatasetSinks(domTrain, domEval))).Report;
+        var fast = (await PreferenceFiles.Validate(file, profile: profile, sinks: new DatasetSinks(fastTrain, fastEval))).Report;
+        var dom = (await PreferenceFiles.Validate(file, profile: mapped, sinks: new DatasetSinks(domTrain, domEval))).Report;
 
         Assert.Equal(SchemaNames.Standard, fast.Schema);
         Assert.Equal(SchemaNames.Mapped, dom.Schema);

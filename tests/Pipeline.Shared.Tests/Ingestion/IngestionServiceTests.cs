@@ -6,9 +6,9 @@ using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Datasets;
 using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Queues;
+using Pipeline.Shared.Queues.StorageQueue;
 using Pipeline.Shared.Storage;
 using Pipeline.Shared.Targets;
-using Pipeline.Shared.Tests.Datasets;
 using Pipeline.Testing;
 
 namespace Pipeline.Shared.Tests.Ingestion;
@@ -49,7 +49,7 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
     {
         var (service, queue, blobs) = Create();
         var target = NewTarget();
-        await Upload(service, target, "pairs.jsonl", Files.Pairs(50));
+        await Upload(service, target, "pairs.jsonl", PreferenceFiles.Pairs(50));
 
         var result = await service.IngestAsync(target, "pairs.jsonl");
 
@@ -72,8 +72,8 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
     {
         var (service, queue, _) = Create();
         var target = NewTarget();
-        await Upload(service, target, "first.jsonl", Files.Pairs(20));
-        await Upload(service, target, "renamed-copy.jsonl", Files.Pairs(20));
+        await Upload(service, target, "first.jsonl", PreferenceFiles.Pairs(20));
+        await Upload(service, target, "renamed-copy.jsonl", PreferenceFiles.Pairs(20));
 
         var first = await service.IngestAsync(target, "first.jsonl");
         var again = await service.IngestAsync(target, "first.jsonl");
@@ -90,7 +90,7 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
     {
         var (service, queue, blobs) = Create();
         var target = NewTarget();
-        var content = Files.Lines("garbage", "more garbage", Files.Standard("Q?", "A.", "B."));
+        var content = PreferenceFiles.Lines("garbage", "more garbage", PreferenceFiles.Standard("Q?", "A.", "B."));
         await Upload(service, target, "bad.jsonl", content);
 
         var result = await service.IngestAsync(target, "bad.jsonl");
@@ -110,8 +110,8 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
     {
         var (service, queue, _) = Create();
         var target = NewTarget();
-        await Upload(service, target, "one.jsonl", Files.Pairs(10));
-        await Upload(service, target, "two.jsonl", Files.Pairs(12, offset: 6)); // rows 6..9 repeat, 10..17 are new
+        await Upload(service, target, "one.jsonl", PreferenceFiles.Pairs(10));
+        await Upload(service, target, "two.jsonl", PreferenceFiles.Pairs(12, offset: 6)); // rows 6..9 repeat, 10..17 are new
 
         var one = await service.IngestAsync(target, "one.jsonl");
         var two = await service.IngestAsync(target, "two.jsonl");
@@ -131,7 +131,7 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
     {
         var (service, _, blobs) = Create();
         var target = NewTarget();
-        await Upload(service, target, "one.jsonl", Files.Pairs(20));
+        await Upload(service, target, "one.jsonl", PreferenceFiles.Pairs(20));
         var id = (await service.IngestAsync(target, "one.jsonl")).DatasetId!;
         var datasets = blobs.GetBlobContainerClient(StorageLayout.Datasets);
         var lines = (await Text(blobs, StorageLayout.Datasets, StorageLayout.DatasetTrainBlob(target, id)) +
@@ -161,12 +161,12 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
         await datasets.CreateIfNotExistsAsync();
         // Index blobs holding the current hashes of every row of the file: under the old format's name
         // (…/{datasetId}.bin) they must be ignored, under the current one they make every row a duplicate.
-        var index = BinaryData.FromBytes(PairIndex.Encode((await Files.Validate(Files.Pairs(10))).PairHashes));
+        var index = BinaryData.FromBytes(PairIndex.Encode((await PreferenceFiles.Validate(PreferenceFiles.Pairs(10))).PairHashes));
         var (old, current) = (NewTarget(), NewTarget());
         await datasets.GetBlobClient(StorageLayout.PairIndexPrefix(old) + "ds-0123456789abcdef.bin").UploadAsync(index);
         await datasets.GetBlobClient(PairIndex.BlobName(current, "ds-0123456789abcdef")).UploadAsync(index);
-        await Upload(service, old, "f.jsonl", Files.Pairs(10));
-        await Upload(service, current, "f.jsonl", Files.Pairs(10));
+        await Upload(service, old, "f.jsonl", PreferenceFiles.Pairs(10));
+        await Upload(service, current, "f.jsonl", PreferenceFiles.Pairs(10));
 
         var ignored = await service.IngestAsync(old, "f.jsonl");
         var read = await service.IngestAsync(current, "f.jsonl");
@@ -183,7 +183,7 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
         var config = blobs.GetBlobContainerClient(StorageLayout.Config);
         await config.CreateIfNotExistsAsync();
         await config.GetBlobClient(StorageLayout.TargetProfileBlob(target)).UploadAsync(BinaryData.FromString("""{ "min_rows": 100 }"""));
-        await Upload(service, target, "small.jsonl", Files.Pairs(10));
+        await Upload(service, target, "small.jsonl", PreferenceFiles.Pairs(10));
 
         var result = await service.IngestAsync(target, "small.jsonl");
         Assert.Equal(IngestOutcome.Quarantined, result.Outcome);
@@ -204,7 +204,7 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
         var config = blobs.GetBlobContainerClient(StorageLayout.Config);
         await config.CreateIfNotExistsAsync();
         await config.GetBlobClient(StorageLayout.TargetProfileBlob(target)).UploadAsync(BinaryData.FromString("""{ "min_rowz": 1 }"""));
-        await Upload(service, target, "f.jsonl", Files.Pairs(3));
+        await Upload(service, target, "f.jsonl", PreferenceFiles.Pairs(3));
 
         var e = await Assert.ThrowsAsync<FormatException>(() => service.IngestAsync(target, "f.jsonl"));
         Assert.Contains($"config/targets/{target}.json", e.Message);
@@ -225,14 +225,14 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
     {
         var (service, _, blobs) = Create();
         var target = NewTarget();
-        await Upload(service, target, "f.jsonl", Files.Pairs(2));
+        await Upload(service, target, "f.jsonl", PreferenceFiles.Pairs(2));
 
-        var same = await service.UploadAsync(target, "f.jsonl", new MemoryStream(Encoding.UTF8.GetBytes(Files.Pairs(2))));
-        var different = await service.UploadAsync(target, "f.jsonl", new MemoryStream(Encoding.UTF8.GetBytes(Files.Pairs(3))));
+        var same = await service.UploadAsync(target, "f.jsonl", new MemoryStream(Encoding.UTF8.GetBytes(PreferenceFiles.Pairs(2))));
+        var different = await service.UploadAsync(target, "f.jsonl", new MemoryStream(Encoding.UTF8.GetBytes(PreferenceFiles.Pairs(3))));
 
         Assert.Equal(UploadOutcome.AlreadyExists, same.Outcome);
         Assert.Equal(UploadOutcome.Conflict, different.Outcome);
-        Assert.Equal(Files.Pairs(2), await Text(blobs, StorageLayout.Incoming, StorageLayout.IncomingBlob(target, "f.jsonl")));
+        Assert.Equal(PreferenceFiles.Pairs(2), await Text(blobs, StorageLayout.Incoming, StorageLayout.IncomingBlob(target, "f.jsonl")));
     }
 
     [Fact]
@@ -240,7 +240,7 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
     {
         var (service, queue, blobs) = Create();
         var target = NewTarget();
-        await Upload(service, target, "f.jsonl", Files.Pairs(5));
+        await Upload(service, target, "f.jsonl", PreferenceFiles.Pairs(5));
         var first = await service.IngestAsync(target, "f.jsonl");
         // Simulate a crash after publishing and before the marker was written.
         await blobs.GetBlobContainerClient(StorageLayout.Datasets).DeleteBlobAsync(StorageLayout.DatasetRequestMarkerBlob(target, first.DatasetId!));

@@ -5,9 +5,9 @@ using System.Text;
 using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Queues;
+using Pipeline.Shared.Queues.StorageQueue;
 using Pipeline.Shared.Storage;
 using Pipeline.Shared.Telemetry;
-using Pipeline.Shared.Tests.Datasets;
 using Pipeline.Testing;
 
 namespace Pipeline.Shared.Tests.Ingestion;
@@ -30,7 +30,7 @@ public sealed class IngestionTraceTests(AzuriteFixture azurite)
         var queue = options.QueueService().GetQueueClient("trace-" + Guid.NewGuid().ToString("N")[..12]);
         var service = new IngestionService(options.BlobService(), new StorageQueuePublisher(queue, StorageRetry.Create()));
         var target = "trace-" + Guid.NewGuid().ToString("N")[..8];
-        await service.UploadAsync(target, "pairs.jsonl", new MemoryStream(Encoding.UTF8.GetBytes(Files.Pairs(20))));
+        await service.UploadAsync(target, "pairs.jsonl", new MemoryStream(Encoding.UTF8.GetBytes(PreferenceFiles.Pairs(20))));
 
         var result = await service.IngestAsync(target, "pairs.jsonl");
 

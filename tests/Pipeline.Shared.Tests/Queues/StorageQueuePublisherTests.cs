@@ -3,6 +3,7 @@ using System.Text;
 using Azure.Storage.Queues;
 using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Queues;
+using Pipeline.Shared.Queues.StorageQueue;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
 

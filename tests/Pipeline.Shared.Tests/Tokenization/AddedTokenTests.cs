@@ -3,6 +3,7 @@
 using System.Text.Json.Nodes;
 using Pipeline.Shared.Tokenization;
 using Pipeline.Testing;
+using Pipeline.Testing.Tokenization;
 
 namespace Pipeline.Shared.Tests.Tokenization;
 

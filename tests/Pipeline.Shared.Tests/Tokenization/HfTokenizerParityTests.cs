@@ -1,5 +1,6 @@
 // HfTokenizer against Hugging Face `tokenizers` on real tokenizer.json files: ids, decoding and counts must be identical.
 using Pipeline.Shared.Tokenization;
+using Pipeline.Testing.Tokenization;
 
 namespace Pipeline.Shared.Tests.Tokenization;
 

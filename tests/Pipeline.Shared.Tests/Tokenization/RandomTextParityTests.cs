@@ -1,6 +1,7 @@
 // Seeded random strings over awkward characters (space runs, combining marks, surrogates, CJK, contractions, specials)
 // through every tokenizer of the zoo and Hugging Face `tokenizers`: the ids must agree on all of them.
 using System.Text;
+using Pipeline.Testing.Tokenization;
 
 namespace Pipeline.Shared.Tests.Tokenization;
 

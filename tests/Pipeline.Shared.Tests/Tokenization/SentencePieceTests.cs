@@ -2,6 +2,7 @@
 // the measured difference of Microsoft.ML's SentencePieceTokenizer, the reason we do not use it for tokenizer.model.
 using Microsoft.ML.Tokenizers;
 using Pipeline.Shared.Tokenization;
+using Pipeline.Testing.Tokenization;
 
 namespace Pipeline.Shared.Tests.Tokenization;
 

@@ -2,6 +2,7 @@
 using System.Text;
 using System.Text.Json;
 using Pipeline.Shared.Tokenization;
+using Pipeline.Training.Model;
 
 namespace Pipeline.Shared.Tests.Tokenization;
 

@@ -2,6 +2,7 @@
 using System.Collections.Concurrent;
 using Pipeline.Shared.Tokenization;
 using Pipeline.Testing;
+using Pipeline.Testing.Tokenization;
 
 namespace Pipeline.Shared.Tests.Tokenization;
 

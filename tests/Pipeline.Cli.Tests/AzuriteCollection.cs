@@ -1,0 +1,10 @@
+// xunit needs collection definitions in the test assembly itself: one Azurite per test project.
+using Pipeline.Testing;
+
+namespace Pipeline.Cli.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
+{
+    public const string Name = "Azurite";
+}

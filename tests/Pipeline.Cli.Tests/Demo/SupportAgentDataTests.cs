@@ -1,0 +1,59 @@
+// The demo's synthetic support-agent data: deterministic, two disjoint batches, a learnable and valid signal.
+using Pipeline.Shared.Datasets;
+using Pipeline.Shared.Targets;
+using Pipeline.Cli.Demo;
+
+namespace Pipeline.Cli.Tests.Demo;
+
+public sealed class SupportAgentDataTests
+{
+    [Fact]
+    public void Same_seed_gives_the_same_bytes()
+    {
+        var a = SupportAgentData.ToJsonl(SupportAgentData.Generate(1, 50));
+        var b = SupportAgentData.ToJsonl(SupportAgentData.Generate(1, 50));
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, SupportAgentData.ToJsonl(SupportAgentData.Generate(1, 50, seed: 7)));
+    }
+
+    [Fact]
+    public void Second_batch_shares_no_prompt_with_the_first()
+    {
+        var first = SupportAgentData.Generate(1, 150);
+        var second = SupportAgentData.Generate(2, 150);
+        Assert.Equal(150, first.Select(p => p.Prompt).Distinct().Count());
+        Assert.Empty(first.Select(p => p.Prompt).Intersect(second.Select(p => p.Prompt)));
+    }
+
+    [Fact]
+    public void Chosen_answers_are_polite_and_rejected_ones_are_wrong_rude_or_off_policy()
+    {
+        var pairs = SupportAgentData.Generate(1, 300);
+        Assert.All(pairs, p => Assert.NotEqual(p.Chosen, p.Rejected));
+        // The learnable signal: every chosen answer thanks or helps the customer by name; no rejected one does.
+        Assert.All(pairs, p => Assert.Contains(p.Prompt.Split(". ")[0].Split(' ')[^1], p.Chosen));
+        Assert.All(pairs, p => Assert.DoesNotContain("help", p.Rejected, StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(
+            [SupportAgentData.Flaws.OffPolicy, SupportAgentData.Flaws.Rude, SupportAgentData.Flaws.Wrong],
+            pairs.Select(p => p.Flaw).Distinct().Order());
+        foreach (var topic in new[] { "orders", "refunds", "passwords", "shipping", "returns", "billing", "account", "warranty" })
+            Assert.Contains(pairs, p => p.Topic == topic);
+    }
+
+    [Fact]
+    public async Task Generated_file_passes_the_ingestion_validator_without_a_rejection()
+    {
+        var bytes = SupportAgentData.ToJsonl(SupportAgentData.Generate(2, 120));
+        var result = await DatasetValidator.ValidateAsync(new MemoryStream(bytes), "support-2.jsonl",
+            new ValidationSettings { Profile = TargetProfile.Default }, new DatasetSinks(new MemoryStream(), new MemoryStream()), CancellationToken.None);
+
+        Assert.True(result.Report.Usable, string.Join("; ", result.Report.FileProblems.Select(p => p.Message)));
+        Assert.Equal(SchemaNames.Standard, result.Report.Schema);
+        Assert.Equal(120, result.Report.RowsAccepted);
+        Assert.Equal(0, result.Report.RowsRejected);
+    }
+
+    [Fact]
+    public void Rejects_a_batch_number_other_than_one_or_two() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => SupportAgentData.Generate(3, 10));
+}

@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Shared.Storage;
+using Pipeline.Testing;
+using Pipeline.Worker;
+
+namespace Pipeline.Worker.Tests;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class CheckpointStoreTests(AzuriteFixture azurite)
+{
+    private async Task<(CheckpointStore Store, Azure.Storage.Blobs.BlobContainerClient Runs)> NewStoreAsync()
+    {
+        var runs = azurite.BlobService().GetBlobContainerClient("runs-" + Guid.NewGuid().ToString("N")[..12]);
+        await runs.CreateAsync();
+        return (new CheckpointStore(runs, "agent", "run-1", StorageRetry.Create(), NullLogger.Instance), runs);
+    }
+
+    private static string LocalCheckpoint(int step)
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        File.WriteAllBytes(Path.Combine(dir, "weights.dat"), Enumerable.Range(0, 1000).Select(i => (byte)(i * step)).ToArray());
+        File.WriteAllText(Path.Combine(dir, "trainer_state.json"), $"{{\"GlobalStep\":{step}}}");
+        return dir;
+    }
+
+    private static string Name(int step) => $"checkpoint-{step:D6}";
+
+    [Fact]
+    public async Task Restores_the_newest_complete_checkpoint_byte_for_byte()
+    {
+        var (store, _) = await NewStoreAsync();
+        await store.UploadAsync(LocalCheckpoint(2), 2, CancellationToken.None);
+        var newest = LocalCheckpoint(4);
+        await store.UploadAsync(newest, 4, CancellationToken.None);
+        var root = Directory.CreateTempSubdirectory().FullName;
+
+        var restored = await store.RestoreNewestAsync(root, Name, CancellationToken.None);
+
+        Assert.Equal(4, restored!.Step);
+        Assert.Equal(Path.Combine(root, "checkpoint-000004"), restored.LocalPath);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(newest, "weights.dat")), File.ReadAllBytes(Path.Combine(restored.LocalPath, "weights.dat")));
+    }
+
+    [Fact]
+    public async Task Skips_a_half_written_checkpoint_that_has_no_completion_marker()
+    {
+        var (store, runs) = await NewStoreAsync();
+        await store.UploadAsync(LocalCheckpoint(2), 2, CancellationToken.None);
+        // A worker died while uploading step 4: its weights are there, its marker is not.
+        await runs.UploadBlobAsync(RunBlobs.CheckpointPrefix("agent", "run-1", 4) + "weights.dat", BinaryData.FromBytes(new byte[10]));
+
+        var restored = await store.RestoreNewestAsync(Directory.CreateTempSubdirectory().FullName, Name, CancellationToken.None);
+
+        Assert.Equal([2], await store.CompleteStepsAsync(CancellationToken.None));
+        Assert.Equal(2, restored!.Step);
+    }
+
+    [Fact]
+    public async Task Skips_a_corrupted_checkpoint_for_the_previous_complete_one()
+    {
+        var (store, runs) = await NewStoreAsync();
+        await store.UploadAsync(LocalCheckpoint(2), 2, CancellationToken.None);
+        await store.UploadAsync(LocalCheckpoint(4), 4, CancellationToken.None);
+        // One flipped byte in the newest weights, same length.
+        var blob = runs.GetBlobClient(RunBlobs.CheckpointPrefix("agent", "run-1", 4) + "weights.dat");
+        var bytes = (await blob.DownloadContentAsync()).Value.Content.ToArray();
+        bytes[500] ^= 0xFF;
+        await blob.UploadAsync(BinaryData.FromBytes(bytes), overwrite: true);
+        var root = Directory.CreateTempSubdirectory().FullName;
+
+        var restored = await store.RestoreNewestAsync(root, Name, CancellationToken.None);
+
+        Assert.Equal(2, restored!.Step);
+        Assert.False(Directory.Exists(Path.Combine(root, "checkpoint-000004")));
+    }
+
+    [Fact]
+    public async Task Finds_nothing_to_restore_for_a_new_run()
+    {
+        var (store, _) = await NewStoreAsync();
+        Assert.Null(await store.RestoreNewestAsync(Directory.CreateTempSubdirectory().FullName, Name, CancellationToken.None));
+    }
+}

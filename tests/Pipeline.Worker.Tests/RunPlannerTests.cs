@@ -1,0 +1,132 @@
+// Continuous fine-tuning on Azurite: a burst of datasets becomes one run after the debounce window, from_latest takes
+// what is not trained yet, from_base takes everything, and a request already covered by a version needs no work.
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Storage;
+using Pipeline.Shared.Targets;
+using Pipeline.Testing;
+using Pipeline.Shared.Versions;
+using Pipeline.Worker;
+
+namespace Pipeline.Worker.Tests;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class RunPlannerTests(AzuriteFixture azurite)
+{
+    private readonly BlobServiceClient _blobs = azurite.BlobService();
+    private readonly string _target = "plan-" + Guid.NewGuid().ToString("N")[..8];
+
+    private RunPlanner Planner() => new(_blobs, StorageRetry.Create(), NullLogger<RunPlanner>.Instance);
+
+    private async Task ArrangeAsync(string strategy, double debounceSeconds, params string[] acceptedDatasets)
+    {
+        foreach (var c in StorageLayout.Containers) await _blobs.GetBlobContainerClient(c).CreateIfNotExistsAsync();
+        var profile = new TargetProfile { Training = new TrainingProfile { BaseModel = "base-models/x", Strategy = strategy, DebounceSeconds = debounceSeconds } };
+        await _blobs.GetBlobContainerClient(StorageLayout.Config).GetBlobClient(StorageLayout.TargetProfileBlob(_target))
+            .UploadAsync(BinaryData.FromString(profile.ToJson()), overwrite: true);
+        foreach (var id in acceptedDatasets) await AcceptAsync(id);
+    }
+
+    // What ingestion leaves once a dataset's request is published: the marker blob.
+    private async Task AcceptAsync(string datasetId) =>
+        await _blobs.GetBlobContainerClient(StorageLayout.Datasets).GetBlobClient(StorageLayout.DatasetRequestMarkerBlob(_target, datasetId))
+            .UploadAsync(BinaryData.FromString(Request(datasetId).ToJson()), overwrite: true);
+
+    private async Task WriteVersionAsync(int number, params string[] datasetIds)
+    {
+        var version = new ModelVersion(_target, number);
+        var gate = new GateDecision { Passed = true, Reason = "test", Tolerances = GateTolerances.Default };
+        var now = DateTimeOffset.UtcNow;
+        await new ModelVersionStore(_blobs.GetBlobContainerClient(StorageLayout.Models)).WriteManifestAsync(version, new ModelManifest
+        {
+            Target = _target, Version = version.Name, RunId = "run-x", RequestId = "req-x", BaseModel = new BaseModelLineage("base-models/x", "00"),
+            DatasetIds = datasetIds, TrainingMode = "full", HyperParameters = new JsonObject(), Metrics = new Dictionary<string, double>(), Gate = gate,
+            CodeVersion = "test", Files = [],
+            Timings = new RunTimings { RequestCreatedAt = now, ReceivedAt = now, TrainingStartedAt = now, TrainingFinishedAt = now, FinishedAt = now },
+        }, CancellationToken.None);
+    }
+
+    private TrainingRequest Request(params string[] datasetIds) => new()
+    {
+        RequestId = TrainingRequest.DeriveId(_target, datasetIds, "p"), Target = _target, DatasetIds = datasetIds, ProfileHash = "p",
+    };
+
+    [Fact]
+    public async Task A_burst_of_files_becomes_one_run_over_all_of_them_after_the_debounce_window()
+    {
+        await ArrangeAsync(TrainingStrategies.FromLatest, debounceSeconds: 1.5, "ds-a");
+        var clock = Stopwatch.StartNew();
+        var planning = Planner().PlanAsync(Request("ds-a"), CancellationToken.None);
+        await Task.Delay(500);
+        await AcceptAsync("ds-b"); // lands inside the window: the window restarts from it
+
+        var plan = await planning;
+
+        Assert.False(plan.NothingToDo);
+        Assert.Equal(["ds-a", "ds-b"], plan.Request.DatasetIds);
+        Assert.Equal(TrainingRequest.DeriveId(_target, ["ds-a", "ds-b"], "p"), plan.Request.RequestId);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.9), $"planned after {clock.Elapsed.TotalSeconds:0.00} s, before the target was quiet for 1.5 s");
+    }
+
+    [Fact]
+    public async Task The_later_request_of_a_burst_is_acknowledged_without_work_once_a_version_covers_it()
+    {
+        await ArrangeAsync(TrainingStrategies.FromLatest, debounceSeconds: 0, "ds-a", "ds-b");
+        await WriteVersionAsync(1, "ds-a", "ds-b");
+
+        var plan = await Planner().PlanAsync(Request("ds-b"), CancellationToken.None);
+
+        Assert.True(plan.NothingToDo);
+        Assert.Equal("v0001", plan.CoveredBy);
+    }
+
+    [Fact]
+    public async Task From_latest_trains_only_datasets_no_version_has_trained()
+    {
+        await ArrangeAsync(TrainingStrategies.FromLatest, debounceSeconds: 0, "ds-a", "ds-b");
+        await WriteVersionAsync(1, "ds-a");
+
+        var plan = await Planner().PlanAsync(Request("ds-b"), CancellationToken.None);
+
+        Assert.Equal(["ds-b"], plan.Request.DatasetIds);
+        Assert.Equal(Request("ds-b").RequestId, plan.Request.RequestId);
+    }
+
+    [Fact]
+    public async Task From_base_trains_every_accepted_dataset_once_each()
+    {
+        await ArrangeAsync(TrainingStrategies.FromBase, debounceSeconds: 0, "ds-a", "ds-b");
+        await WriteVersionAsync(1, "ds-a");
+
+        var plan = await Planner().PlanAsync(Request("ds-b"), CancellationToken.None);
+
+        Assert.Equal(["ds-a", "ds-b"], plan.Request.DatasetIds);
+    }
+
+    [Fact]
+    public async Task A_retrain_request_trains_exactly_its_datasets_even_when_covered()
+    {
+        await ArrangeAsync(TrainingStrategies.FromLatest, debounceSeconds: 0, "ds-a");
+        await WriteVersionAsync(1, "ds-a");
+        var retrain = Request("ds-a") with { Reason = RunPlanner.RetrainReason };
+
+        var plan = await Planner().PlanAsync(retrain, CancellationToken.None);
+
+        Assert.False(plan.NothingToDo);
+        Assert.Same(retrain, plan.Request);
+    }
+
+    [Fact]
+    public async Task A_target_without_a_profile_is_left_to_the_run_to_report()
+    {
+        foreach (var c in StorageLayout.Containers) await _blobs.GetBlobContainerClient(c).CreateIfNotExistsAsync();
+        var request = Request("ds-a");
+
+        var plan = await Planner().PlanAsync(request, CancellationToken.None);
+
+        Assert.Same(request, plan.Request);
+    }
+}

@@ -1,0 +1,43 @@
+using Pipeline.Shared.Targets;
+
+namespace Pipeline.Worker.Tests;
+
+public sealed class TrainingProfileTests
+{
+    [Fact]
+    public void Reads_the_training_section_with_trl_names_gate_and_strategy()
+    {
+        var profile = TargetProfile.Parse("""
+            {"eval_share": 0.2,
+             "training": {"base_model": "base-models/llama", "orpo": {"beta": 0.2, "use_peft": true, "lora_r": 8},
+                          "gate": {"max_reward_accuracy_drop": 0.01, "max_eval_loss_increase": 0.1},
+                          "strategy": "from_base", "debounce_seconds": 30}}
+            """, "config/targets/agent.json");
+
+        Assert.Equal("base-models/llama", profile.Training.BaseModel);
+        Assert.Equal(0.2, profile.Training.Orpo!["beta"]!.GetValue<double>());
+        Assert.Equal(0.01, profile.Training.Gate.MaxRewardAccuracyDrop);
+        Assert.Equal(TrainingStrategies.FromBase, profile.Training.Strategy);
+        Assert.Equal(30, profile.Training.DebounceSeconds);
+    }
+
+    [Fact]
+    public void A_profile_without_a_training_section_gets_defaults()
+    {
+        var profile = TargetProfile.Parse("{}", "config/targets/agent.json");
+        Assert.Null(profile.Training.BaseModel);
+        Assert.Equal(TrainingStrategies.FromLatest, profile.Training.Strategy);
+        Assert.Equal(0.02, profile.Training.Gate.MaxRewardAccuracyDrop);
+    }
+
+    [Theory]
+    [InlineData("""{"training": {"base_modle": "x"}}""", "base_modle")]
+    [InlineData("""{"training": {"strategy": "sometimes"}}""", "training.strategy 'sometimes'")]
+    [InlineData("""{"training": {"gate": {"max_eval_loss_increase": -1}}}""", "training.gate.max_eval_loss_increase")]
+    public void Rejects_an_unknown_key_or_a_bad_value_in_the_training_section_naming_it(string json, string expected)
+    {
+        var e = Assert.Throws<FormatException>(() => TargetProfile.Parse(json, "config/targets/agent.json"));
+        Assert.Contains("config/targets/agent.json", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+}

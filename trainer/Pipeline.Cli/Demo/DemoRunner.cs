@@ -1,0 +1,140 @@
+// The demo, top to bottom: storage, base model, target profile, data; file 1 lands -> watcher ingests -> worker trains
+// v0001; file 2 lands -> v0002 through the gate; then a summary. Every step is the production code path, in-process.
+using System.Diagnostics;
+using Azure.Storage.Blobs;
+using Pipeline.Shared.Ingestion;
+using Pipeline.Shared.Storage;
+using Pipeline.Cli.Local;
+using Pipeline.Worker.Reports;
+using Pipeline.Shared.Versions;
+
+namespace Pipeline.Cli.Demo;
+
+public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
+{
+    private readonly DemoOptions _options = options.Validated();
+
+    public async Task<DemoResult> RunAsync(bool reuse, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var state = new DemoState(_options.StateDir);
+        var target = _options.Target;
+
+        progress.Stage("Local state");
+        var stateNote = state.Prepare(reuse);
+        progress.Note(stateNote);
+
+        progress.Stage("Storage");
+        using var storage = await DemoStorage.OpenAsync(_options.ConnectionString, _options.RepoRoot, state.Azurite, ct).ConfigureAwait(false);
+        progress.Note(storage.Description);
+        var blobs = storage.Options.BlobService();
+        foreach (var name in StorageLayout.Containers.Append(DemoSetup.BaseModelsContainer))
+            await blobs.GetBlobContainerClient(name).CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
+        await storage.Options.QueueService().GetQueueClient(StorageLayout.TrainingRequestsQueue).CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
+        progress.Note($"containers {string.Join(", ", StorageLayout.Containers)}, {DemoSetup.BaseModelsContainer} and queue {StorageLayout.TrainingRequestsQueue} ready");
+
+        progress.Stage("Base model and target profile");
+        var setup = new DemoSetup(_options, state, blobs);
+        progress.Note(await setup.EnsureBaseModelAsync(ct).ConfigureAwait(false));
+        progress.Note(await setup.WriteProfileAsync(ct).ConfigureAwait(false));
+
+        progress.Stage("Data");
+        var files = setup.WriteDataFiles();
+        foreach (var file in files) progress.Note($"{file.Name}: {file.Pairs} pairs (seed {SupportAgentData.DefaultSeed}) in {file.LocalPath}");
+
+        var ingested = new IngestionLog();
+        var watcher = new IncomingWatcher(blobs, LocalIngestion.Create(storage.Options), new WatcherOptions { Target = target, PollInterval = TimeSpan.FromMilliseconds(500) });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watching = Task.Run(() => watcher.RunAsync(ingested.Add, stop.Token), stop.Token);
+        await using var worker = await DemoWorker.StartAsync(storage.Options, _options, state, progress, stop.Token).ConfigureAwait(false);
+        progress.Note("watcher (incoming/ -> ingestion) and worker (queue -> training) running in this process");
+
+        var datasets = new List<DemoDataset>();
+        var versions = new List<DemoVersion>();
+        var ingestion = LocalIngestion.Create(storage.Options);
+        var models = blobs.GetBlobContainerClient(StorageLayout.Models);
+        for (var i = 0; i < files.Count; i++)
+        {
+            var file = files[i];
+            progress.Stage($"File {i + 1} of {files.Count}: {file.Name}");
+            await using (var content = File.OpenRead(file.LocalPath))
+            {
+                var upload = await ingestion.UploadAsync(target, file.Name, content, ct).ConfigureAwait(false);
+                progress.Note($"dropped into incoming/: {upload.Message}");
+            }
+            var result = await WaitAsync(() => ingested.Find(target, file.Name), watching, $"ingestion of incoming/{target}/{file.Name}", ct).ConfigureAwait(false);
+            if (result.Outcome is not (IngestOutcome.Accepted or IngestOutcome.AlreadyIngested))
+                throw new InvalidOperationException($"incoming/{target}/{file.Name} was {result.Outcome}: {result.Message}");
+            // The stored report is the dataset's own; a repeat's pass reports every row as a duplicate of it.
+            var report = await ingestion.GetReportAsync(target, result.DatasetId!, ct).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"dataset {result.DatasetId} of {target} has no report.json");
+            var dataset = new DemoDataset(file.Name, result.DatasetId!, result.RequestId!, report.RowsAccepted, report.RowsRejected, report.TrainRows, report.EvalRows,
+                $"{StorageLayout.Datasets}/{StorageLayout.DatasetReportBlob(target, result.DatasetId!)}");
+            datasets.Add(dataset);
+            progress.Note($"ingested ({result.Outcome}): dataset {dataset.DatasetId}, {dataset.TrainRows} train / {dataset.EvalRows} eval rows, " +
+                          $"{dataset.RowsRejected} rejected; request {result.RequestId} {(result.PublishedNow ? "queued" : "was queued before")}");
+
+            var version = await WaitAsync(() => worker.PollAsync(target, dataset.DatasetId, ct), watching, $"a model version trained on {dataset.DatasetId}", ct).ConfigureAwait(false);
+            versions.Add(await DescribeAsync(models, version, state, ct).ConfigureAwait(false));
+            var v = versions[^1];
+            progress.Note($"{v.Version}: eval_rewards/accuracies {Fmt(v.Before(GateDecision.AccuracyMetric))} -> {Fmt(v.After(GateDecision.AccuracyMetric))}, " +
+                          $"eval_loss {Fmt(v.Before(GateDecision.LossMetric))} -> {Fmt(v.After(GateDecision.LossMetric))}; gate {(v.Gate.Passed ? "passed" : "held back")}: {v.Gate.Reason}");
+        }
+
+        progress.Stage("Stopping");
+        var latest = (await new LatestPointerStore(models).ReadAsync(target, ct).ConfigureAwait(false)).Pointer;
+        await stop.CancelAsync().ConfigureAwait(false);
+        await watching.ConfigureAwait(false);
+        await worker.DisposeAsync().ConfigureAwait(false);
+        progress.Note(storage.StartedHere
+            ? $"worker and watcher stopped; Azurite stops as the demo exits (its data stays in {state.Azurite} for --reuse)"
+            : "worker and watcher stopped");
+        return new DemoResult(target, storage.Description, stateNote, datasets, versions, latest, clock.Elapsed);
+    }
+
+    // Polls until found; a watcher that died (storage fault) or a timeout ends the wait with its reason.
+    private async Task<T> WaitAsync<T>(Func<Task<T?>> poll, Task watching, string what, CancellationToken ct) where T : class
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (watching.IsFaulted) await watching.ConfigureAwait(false);
+            if (await poll().ConfigureAwait(false) is { } found) return found;
+            if (deadline.Elapsed > _options.StageTimeout)
+                throw new TimeoutException($"waited {_options.StageTimeout.TotalMinutes:0.#} min for {what}");
+            await Task.Delay(250, ct).ConfigureAwait(false);
+        }
+    }
+
+    private Task<T> WaitAsync<T>(Func<T?> poll, Task watching, string what, CancellationToken ct) where T : class =>
+        WaitAsync(() => Task.FromResult(poll()), watching, what, ct);
+
+    private static async Task<DemoVersion> DescribeAsync(BlobContainerClient models, ModelVersion version, DemoState state, CancellationToken ct)
+    {
+        var manifest = await new ModelVersionStore(models).ReadManifestAsync(version, ct).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"{StorageLayout.Models}/{version.Prefix}{ModelVersionStore.ManifestBlob} vanished");
+        var reportBlob = models.GetBlobClient(version.Prefix + "eval/report.json");
+        var report = VersionJson.Deserialize<EvaluationReport>((await reportBlob.DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content, reportBlob.Name);
+        var html = version.Prefix + "eval/report.html";
+        var local = Path.Combine(state.Reports, $"{version.Target}-{version.Name}.html");
+        await models.GetBlobClient(html).DownloadToAsync(local, ct).ConfigureAwait(false);
+        return new DemoVersion(version.Name, manifest.ParentVersion, manifest.DatasetIds, report.MetricsBefore, report.MetricsAfter,
+            manifest.Gate, $"{StorageLayout.Models}/{html}", local);
+    }
+
+    private static string Fmt(double? value) => value is { } v ? v.ToString("0.000") : "n/a";
+
+    // Results of the watcher thread, read by the demo's thread.
+    private sealed class IngestionLog
+    {
+        private readonly List<IngestionResult> _results = [];
+
+        public void Add(IngestionResult result) { lock (_results) _results.Add(result); }
+
+        public IngestionResult? Find(string target, string file)
+        {
+            lock (_results) return _results.LastOrDefault(r => r.Target == target && r.FileName == file);
+        }
+    }
+}

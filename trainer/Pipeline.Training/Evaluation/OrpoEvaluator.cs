@@ -1,0 +1,67 @@
+// ORPO evaluation over a whole file as if it were one batch: eval_nll_loss is the token mean over every chosen token,
+// the other metrics are means over pairs, eval_loss = eval_nll_loss - beta * mean(logsigmoid(log_odds)). The internal
+// batch size changes speed, never results. logits/* are left out: their TRL definition averages over padding.
+using Pipeline.Shared.Tokenization;
+using Pipeline.Training.Checkpoints;
+using Pipeline.Training.Data;
+using Pipeline.Training.Orpo;
+using Pipeline.Training.Trainer;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Pipeline.Training.Evaluation;
+
+/// <summary>Per-pair results, in file order.</summary>
+public sealed record PairEval(int Line, double ChosenLogps, double RejectedLogps, double LogOdds);
+
+public sealed record EvalMetrics(
+    IReadOnlyDictionary<string, double> Metrics,
+    int Pairs,
+    int PairsDropped,
+    long NllTokens,
+    IReadOnlyList<PairEval> PerPair);
+
+public static class OrpoEvaluator
+{
+    /// <summary>Evaluates tokenized pairs with <paramref name="model"/> in eval mode, without gradients.</summary>
+    public static EvalMetrics Evaluate(
+        nn.Module<Tensor, Tensor?, Tensor> model, IReadOnlyList<TokenizedPair> pairs, double beta, int batchSize,
+        int padTokenId, Device? device = null, IReadOnlyList<int>? lines = null, int dropped = 0)
+    {
+        if (pairs.Count == 0) throw new InvalidDataException("No pairs to evaluate (all were dropped or the file is empty).");
+        var wasTraining = model.training;
+        model.eval();
+        var metrics = new OrpoMetrics(beta);
+        var perPair = new PairEval[pairs.Count];
+        // Longest first so each batch pads little; results are per pair, so order does not matter.
+        var order = Enumerable.Range(0, pairs.Count).OrderByDescending(i => pairs[i].Length).ToArray();
+        using (no_grad())
+        {
+            foreach (var chunk in order.Chunk(batchSize))
+            {
+                using var scope = NewDisposeScope();
+                var batch = PairCollator.Collate([.. chunk.Select(i => pairs[i])], padTokenId, device);
+                var logits = model.forward(batch.InputIds, batch.AttentionMask); // (2B, T, V)
+                var output = OrpoLoss.Compute(logits, batch, beta);
+                metrics.Add(output);
+                for (var k = 0; k < chunk.Length; k++)
+                    perPair[chunk[k]] = new PairEval(lines?[chunk[k]] ?? chunk[k] + 1, output.ChosenLogps[k], output.RejectedLogps[k], output.LogOdds[k]);
+            }
+        }
+        if (wasTraining) model.train();
+        return new EvalMetrics(metrics.ToDictionary("eval_", includeLogits: false), pairs.Count, dropped, metrics.NllTokens, perPair);
+    }
+
+    /// <summary>Loads a Hugging Face model folder and a preference file and evaluates every pair that fits.</summary>
+    public static EvalMetrics EvaluateFile(
+        string modelDir, string dataPath, double beta, int maxLength = 1024, int batchSize = 8,
+        OverlongPolicy overlong = OverlongPolicy.Drop, string device = "cpu")
+    {
+        var tokenizer = HfTokenizer.Load(modelDir);
+        var rows = PreferenceData.Load(PreferenceData.Resolve(dataPath, "eval"), PreferenceData.ChatFor(tokenizer));
+        var data = TokenizedData.From(rows, tokenizer, maxLength, overlong);
+        var dev = torch.device(device);
+        using var model = HfModelFolder.Load(modelDir, dev);
+        return Evaluate(model, data.Pairs, beta, batchSize, data.PadTokenId, dev, data.Lines, data.Dropped.Count);
+    }
+}

@@ -1,0 +1,49 @@
+// Grouped-query self-attention with rotary embeddings (Hugging Face LlamaAttention / Qwen2Attention), no dropout.
+// Projections run through .call() so forward hooks (a LoRA adapter, Training/Lora.cs) apply; keys stay Hugging Face's.
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pipeline.Training.Model;
+
+public sealed class Attention : nn.Module<Tensor, RopeAngles, Tensor?, Tensor>
+{
+    private readonly Linear q_proj, k_proj, v_proj, o_proj;
+    private readonly int nh, nkv, hs;
+
+    public Attention(LlamaConfig config) : base(nameof(Attention))
+    {
+        (nh, nkv, hs) = (config.NumAttentionHeads, config.KvHeads, config.HeadSize);
+        q_proj = nn.Linear(config.HiddenSize, nh * hs, hasBias: config.QkvBias);
+        k_proj = nn.Linear(config.HiddenSize, nkv * hs, hasBias: config.QkvBias);
+        v_proj = nn.Linear(config.HiddenSize, nkv * hs, hasBias: config.QkvBias);
+        o_proj = nn.Linear(nh * hs, config.HiddenSize, hasBias: config.OutputBias);
+        RegisterComponents();
+    }
+
+    /// <summary>No cache: the sequence attends to itself. mask (B, 1, T, T) boolean, true = may attend; null = causal.</summary>
+    public override Tensor forward(Tensor x, RopeAngles rope, Tensor? mask) => Forward(x, rope, mask, null, 0);
+
+    internal Tensor Forward(Tensor x, RopeAngles rope, Tensor? mask, KvCache? cache, int layer) // x (B, T, C)
+    {
+        using var scope = NewDisposeScope();
+        var (b, t) = (x.shape[0], x.shape[1]);
+        var q = q_proj.call(x).view(b, t, nh, hs).transpose(1, 2);   // (B, nh, T, hs)
+        var k = k_proj.call(x).view(b, t, nkv, hs).transpose(1, 2);  // (B, nkv, T, hs)
+        var v = v_proj.call(x).view(b, t, nkv, hs).transpose(1, 2);  // (B, nkv, T, hs)
+        q = Rotary.Apply(q, rope);
+        k = Rotary.Apply(k, rope);
+        if (cache is not null)
+            { var kv = cache.Append(layer, k, v); (k, v) = (kv.Keys, kv.Values); } // (B, nkv, S, hs), S = cached + T
+        if (nkv != nh)
+        {
+            // TorchSharp's SDPA has no enable_gqa: repeat each key/value head for its group of query heads.
+            k = k.repeat_interleave(nh / nkv, dim: 1);                   // (B, nh, S, hs)
+            v = v.repeat_interleave(nh / nkv, dim: 1);
+        }
+        var y = mask is null
+            ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
+            : nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask); // (B, nh, T, hs)
+        y = y.transpose(1, 2).contiguous().view(b, t, nh * hs);          // (B, T, nh*hs)
+        return o_proj.call(y).MoveToOuterDisposeScope();              // (B, T, C)
+    }
+}

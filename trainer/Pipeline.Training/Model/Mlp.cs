@@ -1,0 +1,25 @@
+// SwiGLU feed-forward (Hugging Face LlamaMLP): down(silu(gate(x)) * up(x)). Projections via .call() so adapters hook in.
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pipeline.Training.Model;
+
+public sealed class Mlp : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear gate_proj, up_proj, down_proj;
+
+    public Mlp(LlamaConfig config) : base(nameof(Mlp))
+    {
+        gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
+        up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
+        down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, hasBias: config.MlpBias);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) // (B, T, C)
+    {
+        using var scope = NewDisposeScope();
+        var h = nn.functional.silu(gate_proj.call(x)) * up_proj.call(x); // (B, T, I)
+        return down_proj.call(h).MoveToOuterDisposeScope();                // (B, T, C)
+    }
+}

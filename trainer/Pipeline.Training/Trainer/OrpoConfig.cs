@@ -1,0 +1,143 @@
+// ORPO hyper-parameters under TRL ORPOConfig / transformers TrainingArguments names (snake_case JSON), TRL defaults.
+// A TRL user's values carry over unchanged; unknown keys are rejected with the file and key named.
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Pipeline.Training.Data;
+using Pipeline.Training.Orpo;
+
+namespace Pipeline.Training.Trainer;
+
+public sealed record OrpoConfig
+{
+    /// <summary>Weight of the odds-ratio term (TRL: beta, "lambda" in the paper).</summary>
+    [JsonPropertyName("beta")] public double Beta { get; init; } = 0.1;
+    [JsonPropertyName("learning_rate")] public double LearningRate { get; init; } = 1e-6;
+    [JsonPropertyName("per_device_train_batch_size")] public int PerDeviceTrainBatchSize { get; init; } = 8;
+    [JsonPropertyName("per_device_eval_batch_size")] public int PerDeviceEvalBatchSize { get; init; } = 8;
+    [JsonPropertyName("gradient_accumulation_steps")] public int GradientAccumulationSteps { get; init; } = 1;
+    [JsonPropertyName("num_train_epochs")] public double NumTrainEpochs { get; init; } = 3.0;
+    /// <summary>Optimizer steps; overrides num_train_epochs when positive.</summary>
+    [JsonPropertyName("max_steps")] public int MaxSteps { get; init; } = -1;
+    /// <summary>Tokens per sequence (prompt + completion, BOS/EOS included).</summary>
+    [JsonPropertyName("max_length")] public int MaxLength { get; init; } = 1024;
+    /// <summary>linear | cosine | constant | constant_with_warmup.</summary>
+    [JsonPropertyName("lr_scheduler_type")] public string LrSchedulerType { get; init; } = "linear";
+    [JsonPropertyName("warmup_ratio")] public double WarmupRatio { get; init; }
+    /// <summary>Overrides warmup_ratio when positive.</summary>
+    [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; }
+    [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; }
+    [JsonPropertyName("adam_beta1")] public double AdamBeta1 { get; init; } = 0.9;
+    [JsonPropertyName("adam_beta2")] public double AdamBeta2 { get; init; } = 0.999;
+    [JsonPropertyName("adam_epsilon")] public double AdamEpsilon { get; init; } = 1e-8;
+    /// <summary>Clip the global gradient norm to this (0 disables).</summary>
+    [JsonPropertyName("max_grad_norm")] public double MaxGradNorm { get; init; } = 1.0;
+    [JsonPropertyName("seed")] public int Seed { get; init; } = 42;
+    /// <summary>Optimizer steps between progress lines and metrics.jsonl records.</summary>
+    [JsonPropertyName("logging_steps")] public int LoggingSteps { get; init; } = 10;
+    /// <summary>Optimizer steps between evaluations on the eval split (null: logging_steps; 0: never).</summary>
+    [JsonPropertyName("eval_steps")] public int? EvalSteps { get; init; }
+    /// <summary>Optimizer steps between checkpoints (0: never).</summary>
+    [JsonPropertyName("save_steps")] public int SaveSteps { get; init; } = 500;
+    /// <summary>Checkpoints kept on disk (null: all).</summary>
+    [JsonPropertyName("save_total_limit")] public int? SaveTotalLimit { get; init; }
+    /// <summary>Forward and backward in bfloat16 with float32 master weights and optimizer state.</summary>
+    [JsonPropertyName("bf16")] public bool Bf16 { get; init; }
+    [JsonPropertyName("disable_dropout")] public bool DisableDropout { get; init; } = true;
+    /// <summary>Batch pairs of similar length (deviates from TrainingArguments' false: padding is wasted compute).</summary>
+    [JsonPropertyName("group_by_length")] public bool GroupByLength { get; init; } = true;
+
+    // LoRA, under TRL ModelConfig's names (PEFT defaults for Llama when lora_target_modules is null).
+    [JsonPropertyName("use_peft")] public bool UsePeft { get; init; }
+    [JsonPropertyName("lora_r")] public int LoraR { get; init; } = 16;
+    [JsonPropertyName("lora_alpha")] public double LoraAlpha { get; init; } = 32;
+    /// <summary>Dropout on the adapter input (TRL's default 0.05); like TRL, disable_dropout (default true) turns it off.</summary>
+    [JsonPropertyName("lora_dropout")] public double LoraDropout { get; init; } = 0.05;
+    [JsonPropertyName("lora_target_modules")] public string[]? LoraTargetModules { get; init; }
+
+    // Not in TRL: this pipeline's choices, named in the same style.
+    /// <summary>With use_peft, also write the adapter merged into full weights (the adapter is saved either way).</summary>
+    [JsonPropertyName("merge_adapter")] public bool MergeAdapter { get; init; }
+    /// <summary>drop (count and skip the pair) | truncate_prompt (cut prompt tokens from the left).</summary>
+    [JsonPropertyName("overlong_pairs")] public string OverlongPairs { get; init; } = "drop";
+    /// <summary>false: a NaN/Inf loss or gradient stops the run; true: that step is skipped and counted.</summary>
+    [JsonPropertyName("skip_nonfinite_steps")] public bool SkipNonfiniteSteps { get; init; }
+
+    [JsonIgnore] public OverlongPolicy Overlong => OverlongPairs == "truncate_prompt" ? OverlongPolicy.TruncatePrompt : OverlongPolicy.Drop;
+    [JsonIgnore] public LoraOptions? Lora => UsePeft ? new(LoraR, LoraAlpha, LoraDropout, LoraTargetModules ?? ["q_proj", "v_proj"]) : null;
+    [JsonIgnore] public int EffectiveEvalSteps => EvalSteps ?? LoggingSteps;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowReadingFromString,
+    };
+
+    /// <summary>Reads <paramref name="path"/> (optional) and applies `--key value` overrides on top, then validates.</summary>
+    public static OrpoConfig Load(string? path, IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        var source = path ?? "command line";
+        JsonObject node;
+        try
+        {
+            node = path is null ? [] : JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                ?? throw new InvalidDataException($"{path}: the config must be a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: line {e.LineNumber + 1}: {e.Message}", e);
+        }
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
+            node[key] = ParseOverride(value);
+        OrpoConfig config;
+        try
+        {
+            config = node.Deserialize<OrpoConfig>(Json) ?? new OrpoConfig();
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
+        config.Validate(source);
+        return config;
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public void Validate(string source = "config")
+    {
+        var errors = new List<string>();
+        if (Beta <= 0) errors.Add("beta must be > 0");
+        if (LearningRate < 0) errors.Add("learning_rate must be >= 0");
+        if (PerDeviceTrainBatchSize < 1) errors.Add("per_device_train_batch_size must be >= 1");
+        if (PerDeviceEvalBatchSize < 1) errors.Add("per_device_eval_batch_size must be >= 1");
+        if (GradientAccumulationSteps < 1) errors.Add("gradient_accumulation_steps must be >= 1");
+        if (MaxSteps <= 0 && NumTrainEpochs <= 0) errors.Add("set num_train_epochs > 0 or max_steps > 0");
+        if (MaxLength < 3) errors.Add("max_length must be >= 3 (BOS, one token, EOS)");
+        if (LrSchedulerType is not ("linear" or "cosine" or "constant" or "constant_with_warmup"))
+            errors.Add($"lr_scheduler_type '{LrSchedulerType}' is not one of linear, cosine, constant, constant_with_warmup");
+        if (WarmupRatio is < 0 or > 1) errors.Add("warmup_ratio must be in [0, 1]");
+        if (WarmupSteps < 0) errors.Add("warmup_steps must be >= 0");
+        if (WeightDecay < 0) errors.Add("weight_decay must be >= 0");
+        if (MaxGradNorm < 0) errors.Add("max_grad_norm must be >= 0");
+        if (LoggingSteps < 1) errors.Add("logging_steps must be >= 1");
+        if (EvalSteps < 0) errors.Add("eval_steps must be >= 0");
+        if (SaveSteps < 0) errors.Add("save_steps must be >= 0");
+        if (SaveTotalLimit < 1) errors.Add("save_total_limit must be >= 1");
+        if (Bf16 && UsePeft) errors.Add("bf16 with use_peft is not supported yet (train LoRA in float32)");
+        if (LoraR < 1) errors.Add("lora_r must be >= 1");
+        if (LoraDropout is < 0 or >= 1) errors.Add("lora_dropout must be in [0, 1)");
+        if (OverlongPairs is not ("drop" or "truncate_prompt")) errors.Add($"overlong_pairs '{OverlongPairs}' is not drop or truncate_prompt");
+        if (errors.Count > 0) throw new InvalidDataException($"{source}: {string.Join("; ", errors)}.");
+    }
+
+    // `--learning_rate 5e-5` is a number, `--bf16 true` a bool, `--lr_scheduler_type cosine` a string.
+    private static JsonNode? ParseOverride(string value)
+    {
+        if (bool.TryParse(value, out var b)) return JsonValue.Create(b);
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) return JsonNode.Parse(value);
+        return value == "null" ? null : JsonValue.Create(value);
+    }
+}

@@ -1,0 +1,269 @@
+// The ORPO training recipe (TRL ORPOTrainer semantics) in one loop: LR schedule, accumulation micro-steps, clipping,
+// AdamW step, then log / evaluate / checkpoint every N steps. Callable in-process (queue worker) and from `train`.
+using System.Diagnostics;
+using System.Text.Json;
+using Pipeline.Shared.Tokenization;
+using Pipeline.Training.Checkpoints;
+using Pipeline.Training.Evaluation;
+using Pipeline.Training.Data;
+using Pipeline.Training.Orpo;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pipeline.Training.Trainer;
+
+public static class OrpoTrainer
+{
+    private static readonly string[] TokenizerFiles =
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "added_tokens.json", "vocab.json", "merges.txt"];
+
+    /// <summary>Loads the base model and data of <paramref name="job"/>, trains, writes the model folder and reports.</summary>
+    /// <param name="checkpointAndStop">Cancelled to stop with a checkpoint of the steps done so far (the worker on
+    /// SIGTERM); <paramref name="ct"/> stops without one.</param>
+    public static Task<TrainResult> RunAsync(TrainJob job, IProgress<TrainProgress>? progress, CancellationToken ct,
+        CancellationToken checkpointAndStop = default) =>
+        Task.Run(() => Run(job, progress, ct, checkpointAndStop), ct);
+
+    public static TrainResult Run(TrainJob job, IProgress<TrainProgress>? progress, CancellationToken ct,
+        CancellationToken checkpointAndStop = default)
+    {
+        var c = job.Config;
+        c.Validate();
+        if (job.Resume && CompletedRun.TryRead(job, TokenizerFiles) is { } finished)
+        {
+            progress?.Report(new TrainProgress(finished.GlobalStep, finished.TotalSteps, 0, finished.TrainLoss, 0, 0, 0, TimeSpan.Zero,
+                new Dictionary<string, double>()) { Note = $"already complete: {job.OutputDir} holds the finished run; nothing changed" });
+            return finished;
+        }
+        var device = torch.device(job.Device);
+        random.manual_seed(c.Seed);
+
+        var tokenizer = HfTokenizer.Load(job.ModelDir);
+        var train = TokenizedData.From(PreferenceData.Load(PreferenceData.Resolve(job.DataPath, "train"), PreferenceData.ChatFor(tokenizer)), tokenizer, c.MaxLength, c.Overlong);
+        var evalPath = job.EvalDataPath ?? (Directory.Exists(job.DataPath) && File.Exists(Path.Combine(job.DataPath, "eval.jsonl"))
+            ? Path.Combine(job.DataPath, "eval.jsonl") : null);
+        var eval = evalPath is null ? null : TokenizedData.From(PreferenceData.Load(evalPath, PreferenceData.ChatFor(tokenizer)), tokenizer, c.MaxLength, c.Overlong);
+        if (train.Pairs.Count == 0)
+            throw new InvalidDataException($"{job.DataPath}: every pair was dropped ({train.Dropped.Count}; first: line {train.Dropped[0].Line}, {train.Dropped[0].Reason}).");
+
+        using var model = HfModelFolder.Load(job.ModelDir, device);
+        using var adapter = c.Lora is { } lora ? LoraAdapter.Attach(model, lora) : null;
+        if (c.DisableDropout) adapter?.DisableDropout(); // TRL disables every dropout of the PEFT model, lora_dropout included
+        var result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device, adapter, checkpointAndStop);
+
+        // Full fine-tuning writes the model; LoRA writes the PEFT adapter, and the merged model in merged/ on request.
+        if (adapter is null) HfModelFolder.Save(model, job.OutputDir);
+        else adapter.SavePeft(job.OutputDir, Path.GetFullPath(job.ModelDir));
+        if (adapter is not null && c.MergeAdapter)
+        {
+            adapter.Merge(); // W0 + s B A into the base weights (the adapter is saved above)
+            HfModelFolder.Save(model, Path.Combine(job.OutputDir, "merged"));
+            CopyTokenizer(job.ModelDir, Path.Combine(job.OutputDir, "merged"));
+        }
+        CopyTokenizer(job.ModelDir, job.OutputDir);
+        return result;
+    }
+
+    private static void CopyTokenizer(string from, string to)
+    {
+        foreach (var file in TokenizerFiles.Select(f => Path.Combine(from, f)).Where(File.Exists))
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+    }
+
+    /// <summary>
+    /// The loop. <paramref name="model"/> maps (ids, mask) (B, T) to logits (B, T, V); <paramref name="trainable"/> (default:
+    /// the model; a LoRA adapter) owns the parameters that are optimized and checkpointed.
+    /// </summary>
+    public static TrainResult Train(
+        nn.Module<Tensor, Tensor?, Tensor> model, TokenizedData train, TokenizedData? eval, OrpoConfig c, string outputDir,
+        bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, Device? device = null, nn.Module? trainable = null,
+        CancellationToken checkpointAndStop = default)
+    {
+        using var mixed = c.Bf16 ? Bf16MasterWeights.Attach(model) : null;
+        var owner = mixed ?? trainable ?? model;
+        Directory.CreateDirectory(outputDir);
+        int accum = c.GradientAccumulationSteps, batchSize = c.PerDeviceTrainBatchSize;
+        var lengths = train.Pairs.Select(p => p.Length).ToArray();
+        var batchesPerEpoch = (lengths.Length + batchSize - 1) / batchSize;
+        var stepsPerEpoch = Math.Max(1, (batchesPerEpoch + accum - 1) / accum);
+        var totalSteps = c.MaxSteps > 0 ? c.MaxSteps : (int)Math.Ceiling(c.NumTrainEpochs * stepsPerEpoch);
+        var schedule = LrSchedule.From(c, totalSteps);
+        var evalEvery = eval is null ? 0 : c.EffectiveEvalSteps;
+
+        // AdamW as adamw_torch, with transformers' grouping: no weight decay on biases and norm weights.
+        var named = owner.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        var parameters = named.Select(p => p.parameter).ToList();
+        static bool NoDecay(string name) => name.Contains("bias", StringComparison.Ordinal) || name.Contains("norm", StringComparison.Ordinal);
+        using var optimizer = new AdamW(
+            [
+                new AdamWGroup([.. named.Where(p => !NoDecay(p.name)).Select(p => p.parameter)], c.WeightDecay),
+                new AdamWGroup([.. named.Where(p => NoDecay(p.name)).Select(p => p.parameter)], 0.0),
+            ],
+            new AdamWOptions(c.LearningRate, c.AdamBeta1, c.AdamBeta2, c.AdamEpsilon));
+
+        var state = new TrainerState(0, 0, 0, 0, 0, 0, 0, 0);
+        int? resumedFrom = null;
+        var existing = Checkpoint.List(outputDir);
+        if (resume && existing.Count > 0)
+        {
+            state = Checkpoint.Load(existing[^1], owner, optimizer);
+            mixed?.PushWeights();
+            resumedFrom = state.GlobalStep;
+        }
+        else if (!resume && existing.Count > 0)
+            throw new IOException($"{outputDir}: holds checkpoints of an earlier run; pass --resume to continue it or choose an empty folder.");
+        File.WriteAllText(Path.Combine(outputDir, "orpo_config.json"), c.ToJson());
+
+        using var metricsLog = new MetricsLog(Path.Combine(outputDir, "metrics.jsonl"), resumedFrom);
+        using var tensorBoard = new TensorBoardWriter(Path.Combine(outputDir, "runs"));
+        var epochs = new Dictionary<int, List<int[]>>();
+        int[] MicroBatch(long m)
+        {
+            var epoch = (int)(m / batchesPerEpoch);
+            if (!epochs.TryGetValue(epoch, out var batches))
+                epochs[epoch] = batches = LengthGroupedBatches.ForEpoch(lengths, batchSize, c.Seed, epoch, c.GroupByLength);
+            return batches[(int)(m % batchesPerEpoch)];
+        }
+
+        var clock = Stopwatch.StartNew();
+        var window = new OrpoMetrics(c.Beta);
+        double windowLoss = 0, windowGradNorm = 0;
+        int windowSteps = 0, firstStep = state.GlobalStep;
+        long windowTokens = 0;
+        var windowClock = Stopwatch.StartNew();
+        model.train();
+
+        for (var step = state.GlobalStep; step < totalSteps; step++)
+        {
+            if (checkpointAndStop.IsCancellationRequested)
+            {
+                // Stopped from outside (the worker on SIGTERM): keep the steps done so far as a checkpoint to resume from.
+                if (step > 0 && (existing.Count == 0 || !existing[^1].EndsWith($"-{step:D6}", StringComparison.Ordinal)))
+                    Checkpoint.Save(outputDir, step, owner, optimizer, state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds }, c.SaveTotalLimit);
+                checkpointAndStop.ThrowIfCancellationRequested();
+            }
+            ct.ThrowIfCancellationRequested();
+            var lr = c.LearningRate * schedule.Factor(step);
+            optimizer.LearningRate = lr;
+
+            // Normalise by the whole optimizer step (all micro-batches), not per micro-batch as TRL does, so the NLL is
+            // a token mean over the step and batch 8 x accumulation 1 == batch 1 x accumulation 8 even for unequal
+            // lengths. With accumulation 1 this is exactly TRL's loss.
+            var micro = Enumerable.Range(0, accum).Select(k => MicroBatch(state.MicroBatchesConsumed + k)).ToList();
+            var normalizer = new OrpoNormalizer(
+                micro.Sum(b => b.Sum(i => (double)train.Pairs[i].ChosenIds.Length - 1)), micro.Sum(b => b.Length));
+            double stepLoss = 0;
+            long stepTokens = 0, stepPositions = 0;
+            var stepMetrics = new List<OrpoLossOutput>();
+            foreach (var indices in micro)
+            {
+                using var scope = NewDisposeScope();
+                var batch = PairCollator.Collate([.. indices.Select(i => train.Pairs[i])], train.PadTokenId, device);
+                var logits = model.forward(batch.InputIds, batch.AttentionMask); // (2B, T, V)
+                var output = OrpoLoss.Compute(logits, batch, c.Beta, normalizer);
+                output.Loss.backward();
+                mixed?.PullGradients();
+                stepLoss += output.Loss.to_type(ScalarType.Float64).item<double>(); // sync point: logged loss
+                stepMetrics.Add(output);
+                stepTokens += indices.Sum(i => (long)train.Pairs[i].Tokens);
+                stepPositions += batch.InputIds.numel();
+            }
+            var gradNorm = nn.utils.clip_grad_norm_(parameters, c.MaxGradNorm > 0 ? c.MaxGradNorm : double.MaxValue);
+
+            if (!double.IsFinite(stepLoss) || !double.IsFinite(gradNorm))
+            {
+                optimizer.ZeroGrad();
+                var reason = $"step {step + 1}: loss {stepLoss}, grad_norm {gradNorm} is not finite";
+                if (!c.SkipNonfiniteSteps)
+                    throw new NonFiniteLossException($"{reason}; stopped before the update (last checkpoint: {existing.LastOrDefault() ?? "none"}, set skip_nonfinite_steps to skip such steps).");
+                state = state with { GlobalStep = step + 1, MicroBatchesConsumed = state.MicroBatchesConsumed + accum, SkippedSteps = state.SkippedSteps + 1 };
+                continue;
+            }
+            optimizer.Step();
+            optimizer.ZeroGrad();
+            mixed?.PushWeights();
+
+            state = state with
+            {
+                GlobalStep = step + 1,
+                MicroBatchesConsumed = state.MicroBatchesConsumed + accum,
+                TrainLossSum = state.TrainLossSum + stepLoss,
+                TokensSeen = state.TokensSeen + stepTokens,
+                PaddedPositions = state.PaddedPositions + stepPositions - stepTokens,
+                RealPositions = state.RealPositions + stepTokens,
+            };
+            foreach (var o in stepMetrics) window.Add(o);
+            windowLoss += stepLoss;
+            windowGradNorm += gradNorm;
+            windowSteps++;
+            windowTokens += stepTokens;
+
+            var done = step + 1;
+            var epoch = (double)state.MicroBatchesConsumed / batchesPerEpoch;
+            if (done % c.LoggingSteps == 0 || done == totalSteps)
+            {
+                var tokensPerSecond = windowTokens / Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
+                var values = new Dictionary<string, double>(window.ToDictionary())
+                {
+                    ["loss"] = windowLoss / windowSteps,
+                    ["learning_rate"] = lr,
+                    ["grad_norm"] = windowGradNorm / windowSteps,
+                    ["tokens_per_second"] = tokensPerSecond,
+                };
+                metricsLog.Write(done, epoch, values);
+                tensorBoard.Scalars(done, values.Select(v => new KeyValuePair<string, double>("train/" + v.Key, v.Value)));
+                var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (done - firstStep) * (totalSteps - done));
+                progress?.Report(new TrainProgress(done, totalSteps, epoch, values["loss"], lr, values["grad_norm"], tokensPerSecond, eta, values));
+                window = new OrpoMetrics(c.Beta);
+                (windowLoss, windowGradNorm, windowSteps, windowTokens) = (0, 0, 0, 0);
+                windowClock.Restart();
+            }
+            if (evalEvery > 0 && done % evalEvery == 0 && eval!.Pairs.Count > 0)
+            {
+                var e = OrpoEvaluator.Evaluate(model, eval.Pairs, c.Beta, c.PerDeviceEvalBatchSize, eval.PadTokenId, device, eval.Lines, eval.Dropped.Count);
+                metricsLog.Write(done, epoch, e.Metrics);
+                tensorBoard.Scalars(done, e.Metrics.Select(v => new KeyValuePair<string, double>("eval/" + v.Key["eval_".Length..], v.Value)));
+                progress?.Report(new TrainProgress(done, totalSteps, epoch, e.Metrics["eval_loss"], lr, 0, 0, TimeSpan.Zero, e.Metrics, IsEval: true));
+            }
+            if (c.SaveSteps > 0 && done % c.SaveSteps == 0)
+            {
+                state = state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds };
+                clock.Restart();
+                firstStep = done;
+                Checkpoint.Save(outputDir, done, owner, optimizer, state, c.SaveTotalLimit);
+                existing = Checkpoint.List(outputDir);
+            }
+        }
+
+        mixed?.Restore();
+        var runtime = state.ElapsedSeconds + clock.Elapsed.TotalSeconds;
+        var updates = Math.Max(1, state.GlobalStep - state.SkippedSteps);
+        var result = new TrainResult(
+            state.GlobalStep, totalSteps, state.TrainLossSum / updates, runtime,
+            (double)updates * batchSize * accum / runtime, state.TokensSeen / runtime,
+            Process.GetCurrentProcess().PeakWorkingSet64, train.Pairs.Count, train.Dropped.Count, state.SkippedSteps,
+            state.PaddedPositions / (double)Math.Max(1, state.PaddedPositions + state.RealPositions), resumedFrom, outputDir);
+        WriteSummary(result);
+        return result;
+    }
+
+    private static void WriteSummary(TrainResult r)
+    {
+        var summary = new Dictionary<string, object?>
+        {
+            ["global_step"] = r.GlobalStep,
+            ["train_runtime"] = r.TrainRuntimeSeconds,
+            ["train_samples_per_second"] = r.TrainSamplesPerSecond,
+            ["train_tokens_per_second"] = r.TrainTokensPerSecond,
+            ["train_loss"] = r.TrainLoss,
+            ["peak_memory_bytes"] = r.PeakMemoryBytes,
+            ["pairs_used"] = r.PairsUsed,
+            ["pairs_dropped"] = r.PairsDropped,
+            ["skipped_steps"] = r.SkippedSteps,
+            ["padding_share"] = r.PaddingShare,
+            ["resumed_from_step"] = r.ResumedFromStep,
+        };
+        File.WriteAllText(Path.Combine(r.OutputDir, CompletedRun.SummaryFileName), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+    }
+}

@@ -1,0 +1,56 @@
+// What the training engine takes and gives back: the job, progress reports and the typed result.
+namespace Pipeline.Training.Trainer;
+
+/// <summary>A training run: base model folder, data (file or dataset folder), output folder, hyper-parameters.</summary>
+public sealed record TrainJob(
+    string ModelDir,
+    string DataPath,
+    string OutputDir,
+    OrpoConfig Config,
+    bool Resume = false,
+    string? EvalDataPath = null,
+    string Device = "cpu");
+
+/// <summary>One report per logging_steps (and one per evaluation, with Eval set).</summary>
+public sealed record TrainProgress(
+    int Step,
+    int TotalSteps,
+    double Epoch,
+    double Loss,
+    double LearningRate,
+    double GradNorm,
+    double TokensPerSecond,
+    TimeSpan Eta,
+    IReadOnlyDictionary<string, double> Metrics,
+    bool IsEval = false)
+{
+    /// <summary>A one-off message instead of figures (e.g. "already complete" on resuming a finished run).</summary>
+    public string? Note { get; init; }
+
+    public string ToLine() => Note is not null ? $"step {Step}/{TotalSteps}  {Note}" : IsEval
+        ? $"eval  step {Step}/{TotalSteps}  " + string.Join("  ", Metrics.Select(m => $"{m.Key} {m.Value:0.####}"))
+        : $"step {Step}/{TotalSteps}  loss {Loss:0.0000}  lr {LearningRate:0.000e+0}  grad_norm {GradNorm:0.000}  " +
+          $"{TokensPerSecond:0} tok/s  ETA {Eta:hh\\:mm\\:ss}";
+}
+
+public sealed record TrainResult(
+    int GlobalStep,
+    int TotalSteps,
+    double TrainLoss,
+    double TrainRuntimeSeconds,
+    double TrainSamplesPerSecond,
+    double TrainTokensPerSecond,
+    long PeakMemoryBytes,
+    int PairsUsed,
+    int PairsDropped,
+    int SkippedSteps,
+    double PaddingShare,
+    int? ResumedFromStep,
+    string OutputDir)
+{
+    /// <summary>True when --resume found the run finished: nothing was trained or written, figures are the summary's.</summary>
+    public bool AlreadyComplete { get; init; }
+}
+
+/// <summary>The run stopped because a loss or gradient was NaN or infinite; the last good checkpoint stays.</summary>
+public sealed class NonFiniteLossException(string message) : Exception(message);

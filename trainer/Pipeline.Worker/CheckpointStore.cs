@@ -1,0 +1,113 @@
+// Checkpoints of a run in storage: runs/{target}/{runId}/checkpoints/step-NNNNNN/. The files go first and
+// _COMPLETE.json (every file's size and SHA-256) last, so a half-written checkpoint has no marker and is skipped;
+// a restored one is verified against its marker, and a corrupted one is skipped for the previous complete one.
+using Azure;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Logging;
+using Pipeline.Shared.Storage;
+using Pipeline.Shared.Versions;
+using Polly;
+
+namespace Pipeline.Worker;
+
+public sealed record CheckpointMarker(int Step, IReadOnlyList<ManifestFile> Files, DateTimeOffset CompletedAt);
+
+/// <summary>A checkpoint brought back from storage into the local folder the engine resumes from.</summary>
+public sealed record RestoredCheckpoint(int Step, string LocalPath);
+
+public sealed class CheckpointStore(BlobContainerClient runs, string target, string runId, ResiliencePipeline retry, ILogger log)
+{
+    public const string MarkerName = "_COMPLETE.json";
+
+    /// <summary>Uploads a local checkpoint folder; the marker is written only after every file is stored.</summary>
+    public async Task UploadAsync(string localFolder, int step, CancellationToken ct)
+    {
+        var prefix = RunBlobs.CheckpointPrefix(target, runId, step);
+        var files = new List<ManifestFile>();
+        foreach (var path in Directory.EnumerateFiles(localFolder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetRelativePath(localFolder, path).Replace('\\', '/');
+            files.Add(new ManifestFile(name, new FileInfo(path).Length, await FileHash.Sha256Async(path, ct)));
+            await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + name).UploadAsync(path, overwrite: true, t), ct);
+        }
+        var marker = VersionJson.Serialize(new CheckpointMarker(step, files, DateTimeOffset.UtcNow));
+        await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + MarkerName).UploadAsync(marker, overwrite: true, t), ct);
+    }
+
+    /// <summary>Steps that have a completion marker, newest first.</summary>
+    public async Task<IReadOnlyList<int>> CompleteStepsAsync(CancellationToken ct)
+    {
+        var steps = new List<int>();
+        var root = RunBlobs.CheckpointsPrefix(target, runId);
+        await foreach (var blob in runs.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = root }, ct))
+        {
+            var rest = blob.Name[root.Length..];
+            if (rest.StartsWith("step-", StringComparison.Ordinal) && rest.EndsWith("/" + MarkerName, StringComparison.Ordinal)
+                && int.TryParse(rest.AsSpan(5, rest.Length - 5 - MarkerName.Length - 1), out var step))
+                steps.Add(step);
+        }
+        steps.Sort((a, b) => b.CompareTo(a));
+        return steps;
+    }
+
+    /// <summary>Downloads the newest complete checkpoint whose files match their marker into
+    /// <paramref name="localCheckpointsRoot"/>/{localName(step)}; null when there is none.</summary>
+    public async Task<RestoredCheckpoint?> RestoreNewestAsync(string localCheckpointsRoot, Func<int, string> localName, CancellationToken ct)
+    {
+        foreach (var step in await CompleteStepsAsync(ct))
+        {
+            var final = Path.Combine(localCheckpointsRoot, localName(step));
+            var tmp = final + ".download";
+            if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+            Directory.CreateDirectory(tmp);
+            var problem = await DownloadVerifiedAsync(step, tmp, ct);
+            if (problem is not null)
+            {
+                log.LogWarning("Skipping checkpoint step {Step} of {RunId}: {Problem}", step, runId, problem);
+                Directory.Delete(tmp, recursive: true);
+                continue;
+            }
+            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+            Directory.Move(tmp, final);
+            return new RestoredCheckpoint(step, final);
+        }
+        return null;
+    }
+
+    /// <summary>Null when every file listed in the marker downloaded with its size and hash, else what was wrong.</summary>
+    private async Task<string?> DownloadVerifiedAsync(int step, string folder, CancellationToken ct)
+    {
+        var prefix = RunBlobs.CheckpointPrefix(target, runId, step);
+        var markerData = await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + MarkerName).TryDownloadAsync(t), ct);
+        CheckpointMarker marker;
+        try
+        {
+            marker = VersionJson.Deserialize<CheckpointMarker>(markerData ?? throw new InvalidDataException("marker vanished"), prefix + MarkerName);
+        }
+        catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException)
+        {
+            return $"{prefix}{MarkerName} is unreadable: {e.Message}";
+        }
+        if (marker.Files.Count == 0) return $"{prefix}{MarkerName} lists no files";
+        foreach (var file in marker.Files)
+        {
+            if (file.Path.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(file.Path))
+                return $"{prefix}{MarkerName} names an unsafe path '{file.Path}'";
+            var local = Path.Combine(folder, file.Path);
+            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+            try
+            {
+                await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + file.Path).DownloadToAsync(local, t), ct);
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return $"{prefix}{file.Path} is missing";
+            }
+            var bytes = new FileInfo(local).Length;
+            if (bytes != file.Bytes) return $"{prefix}{file.Path} has {bytes} bytes, the marker says {file.Bytes}";
+            var sha = await FileHash.Sha256Async(local, ct);
+            if (sha != file.Sha256) return $"{prefix}{file.Path} has SHA-256 {sha}, the marker says {file.Sha256}";
+        }
+        return null;
+    }
+}

@@ -1,0 +1,145 @@
+// Takes one received request through its run: skip it when already done, take the run's lease (or recognise a
+// duplicate of a live run), keep message, lease and status alive while the executor works, and decide what happens
+// to the message: complete, dead-letter with a reason, abandon for a retry, or leave it to reappear.
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pipeline.Shared.Queues;
+using Pipeline.Shared.Storage;
+using Pipeline.Shared.Telemetry;
+using Pipeline.Training.Data;
+using Pipeline.Training.Trainer;
+using Polly;
+
+namespace Pipeline.Worker;
+
+public sealed class RunCoordinator(
+    BlobServiceClient blobs, RunExecutor executor, RunPlanner planner, IOptions<WorkerOptions> options, ResiliencePipeline retry,
+    Heartbeat heartbeat, ILogger<RunCoordinator> log)
+{
+    private readonly WorkerOptions _options = options.Value;
+    private readonly RunStatusStore _status = new(blobs.GetBlobContainerClient(StorageLayout.Runs));
+
+    public async Task<RunDisposition> HandleAsync(ReceivedRequest message, CancellationToken stopping)
+    {
+        var receivedAt = DateTimeOffset.UtcNow;
+        var request = message.Request;
+        string runId;
+        try
+        {
+            runId = RunBlobs.RunId(request);
+            _ = RunBlobs.Status(request.Target, runId);
+            foreach (var id in request.DatasetIds) _ = StorageLayout.DatasetPrefix(request.Target, id);
+        }
+        catch (ArgumentException e)
+        {
+            return RunDisposition.DeadLetter("", $"invalid training request {request.RequestId}: {e.Message}");
+        }
+        // Bursts and strategy: the run may cover more datasets than this message names, or nothing may be left to do.
+        message.StartKeepAlive();
+        var plan = await planner.PlanAsync(request, stopping);
+        if (plan.NothingToDo) return RunDisposition.Complete(runId, $"its datasets are already trained in {plan.CoveredBy}");
+        request = plan.Request;
+        runId = RunBlobs.RunId(request);
+        using var scope = log.BeginScope(new Dictionary<string, object> { ["RunId"] = runId, ["Target"] = request.Target });
+        using var activity = request.StartConsumerActivity(); // joins the ingest trace carried in the message
+        PipelineTelemetry.RecordQueueLag(request, receivedAt);
+
+        var existing = await retry.ExecuteAsync(async t => await _status.ReadAsync(request.Target, runId, t), stopping);
+        if (existing?.IsFinished == true) return RunDisposition.Complete(runId, $"run already {existing.State} ({existing.Version})");
+        var queued = new RunStatus
+        {
+            State = RunState.Queued, Target = request.Target, RunId = runId, RequestId = request.RequestId,
+            DatasetIds = request.DatasetIds, CreatedAt = receivedAt, UpdatedAt = receivedAt,
+        };
+        await retry.ExecuteAsync(async t => await _status.TryCreateAsync(queued, t), stopping);
+
+        var lease = await retry.ExecuteAsync(async t => await RunLease.TryAcquireAsync(
+            _status.Blob(request.Target, runId), _options.WorkerId, runId, _options.LeaseDuration, log, t), stopping);
+        if (lease is null) return await BusyAsync(request.Target, runId, stopping);
+        await using (lease)
+        {
+            existing = await retry.ExecuteAsync(async t => await _status.ReadAsync(request.Target, runId, t), stopping);
+            if (existing?.IsFinished == true)
+            {
+                await lease.ReleaseAsync(CancellationToken.None);
+                return RunDisposition.Complete(runId, $"run already {existing.State} ({existing.Version})");
+            }
+            message.StartKeepAlive();
+            using var run = CancellationTokenSource.CreateLinkedTokenSource(stopping, lease.LostToken, message.LostToken);
+            var initial = (existing ?? queued) with
+            {
+                State = RunState.Running, WorkerId = _options.WorkerId, Attempt = message.DeliveryCount, Stage = "starting", Reason = null,
+            };
+            await using var status = new RunStatusReporter(_status, lease, initial, _options.StatusInterval, _options.LeaseDuration / 3, retry, log, heartbeat);
+            try
+            {
+                await status.SetAsync(s => s, run.Token);
+                var result = await executor.ExecuteAsync(request, runId, receivedAt, status, run.Token, stopping);
+                await status.SetAsync(s => s with
+                {
+                    State = result.Promoted ? RunState.Succeeded : RunState.Rejected, Stage = "done", Version = result.Version.Name,
+                    Gate = result.Gate, Reason = result.Promoted ? null : result.Gate.Reason,
+                }, CancellationToken.None);
+                await lease.ReleaseAsync(CancellationToken.None);
+                PipelineTelemetry.RecordRunDuration(request.Target, DateTimeOffset.UtcNow - receivedAt, result.Promoted ? "succeeded" : "rejected");
+                PipelineTelemetry.RecordTokensPerSecond(request.Target, result.TrainTokensPerSecond);
+                return RunDisposition.Complete(runId, $"{result.Version} written; latest moved: {result.Promoted}");
+            }
+            catch (Exception e) when (IsPermanent(e))
+            {
+                PipelineTelemetry.RecordFailure("train", request.Target, e.Message);
+                await EndAttemptAsync(status, lease, RunState.Failed, e.Message);
+                return RunDisposition.DeadLetter(runId, e.Message);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                await EndAttemptAsync(status, lease, RunState.Queued, "stopped by shutdown; the next attempt resumes from the newest checkpoint");
+                return RunDisposition.Abandon(runId, "worker shutting down");
+            }
+            catch (OperationCanceledException) when (run.IsCancellationRequested)
+            {
+                log.LogWarning("Run {RunId} lost its lease or message; stopping without writing", runId);
+                return RunDisposition.Leave(runId, "lost the run's lease or message to another worker");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "Attempt {Attempt} of run {RunId} failed", message.DeliveryCount, runId);
+                PipelineTelemetry.RecordFailure("train", request.Target, e.GetType().Name);
+                await EndAttemptAsync(status, lease, RunState.Queued, $"attempt {message.DeliveryCount} failed ({e.GetType().Name}: {e.Message}); it will be retried");
+                return RunDisposition.Abandon(runId, e.Message);
+            }
+        }
+    }
+
+    /// <summary>Failures a retry cannot fix: bad input (profile, datasets, data rows, tokenizer, chat template) or a
+    /// diverging run (deterministic on retry). The engine reports bad data as InvalidDataException naming file and line.</summary>
+    private static bool IsPermanent(Exception e) =>
+        e is RunInputException or NonFiniteLossException or InvalidDataException
+            or Shared.Tokenization.TokenizerFormatException or Shared.Tokenization.ChatTemplateException;
+
+    /// <summary>Another worker holds the lease: a live run makes this message a duplicate; a dead worker's lease expires.</summary>
+    private async Task<RunDisposition> BusyAsync(string target, string runId, CancellationToken ct)
+    {
+        var current = await retry.ExecuteAsync(async t => await _status.ReadAsync(target, runId, t), ct);
+        if (current?.IsFinished == true) return RunDisposition.Complete(runId, $"run already {current.State}");
+        if (current is { State: RunState.Running } && DateTimeOffset.UtcNow - current.UpdatedAt < 2 * _options.LeaseDuration)
+            return RunDisposition.Complete(runId, $"duplicate: the run is in progress on {current.WorkerId}");
+        return RunDisposition.Leave(runId, "another worker's lease is still on the run");
+    }
+
+    /// <summary>Records how the attempt ended and frees the run. Storage may be what failed, so neither step may throw
+    /// over the disposition: the message settles (or reappears) regardless, and the lease expires by itself.</summary>
+    private async Task EndAttemptAsync(RunStatusReporter status, RunLease lease, RunState state, string reason)
+    {
+        try
+        {
+            await status.SetAsync(s => s with { State = state, Reason = reason, Stage = null }, CancellationToken.None);
+            await lease.ReleaseAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Could not record the end of the attempt ({State}: {Reason}); the lease will expire", state, reason);
+        }
+    }
+}

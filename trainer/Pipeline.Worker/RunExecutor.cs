@@ -1,0 +1,331 @@
+// One run, top to bottom: profile and data, the starting model, training with checkpoints mirrored to storage,
+// evaluation before / after / latest, samples, then the version (files, report, manifest last) and the gate.
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Logging;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Storage;
+using Pipeline.Shared.Targets;
+using Pipeline.Worker.Reports;
+using Pipeline.Training.Data;
+using Pipeline.Training.Trainer;
+using Pipeline.Shared.Versions;
+using Polly;
+
+namespace Pipeline.Worker;
+
+/// <summary>The version a run wrote and whether the gate made it latest.</summary>
+public sealed record RunResult(ModelVersion Version, GateDecision Gate, bool Promoted, double TrainTokensPerSecond);
+
+public sealed class RunExecutor(
+    BlobServiceClient blobs, OrpoRunEngine engine, BaseModelCache cache, WorkerOptions options, ResiliencePipeline retry,
+    ILogger<RunExecutor> log)
+{
+    /// <summary>Where a LoRA run's merged full model lives, in the output folder and in the version.</summary>
+    private const string MergedFolder = "merged";
+
+    private static readonly HashSet<string> TrainingLogs = ["metrics.jsonl", "train_summary.json", "orpo_config.json"];
+
+    private BlobContainerClient Runs => blobs.GetBlobContainerClient(StorageLayout.Runs);
+    private BlobContainerClient Models => blobs.GetBlobContainerClient(StorageLayout.Models);
+
+    public static string CodeVersion { get; } =
+        typeof(RunExecutor).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    /// <summary>Measured from the request's arrival to the engine call (the "request to training" latency).</summary>
+    public TimeSpan? LastStartupLatency { get; private set; }
+
+    public async Task<RunResult> ExecuteAsync(
+        TrainingRequest request, string runId, DateTimeOffset receivedAt, RunStatusReporter status, CancellationToken ct,
+        CancellationToken shutdown = default)
+    {
+        var target = request.Target;
+        var profile = await LoadProfileAsync(target, ct);
+        var runDir = Path.Combine(options.WorkDirectory, target, runId);
+        var (dataDir, outputDir) = (Path.Combine(runDir, "data"), Path.Combine(runDir, "output"));
+        Directory.CreateDirectory(dataDir);
+        // LoRA runs also write the merged model: it is what evaluation, samples and from_latest continue from.
+        var config = ParseOrpoConfig(profile.Training, Path.Combine(runDir, "orpo_config.profile.json"), target);
+        if (config.UsePeft) config = config with { MergeAdapter = true };
+
+        status.Report(s => s with { Stage = "downloading data" });
+        var (trainFile, evalFile) = await DownloadDatasetsAsync(target, request.DatasetIds, dataDir, ct);
+
+        status.Report(s => s with { Stage = "resolving starting model" });
+        var (start, model) = await ResolveStartAsync(target, runId, profile.Training, ct);
+
+        status.Report(s => s with { Stage = "training" });
+        var checkpoints = new CheckpointStore(Runs, target, runId, retry, log);
+        int? restored = null;
+        if (Checkpoint.List(outputDir).Count == 0)
+        {
+            restored = (await checkpoints.RestoreNewestAsync(Checkpoint.Folder(outputDir), CheckpointUploader.LocalName, ct))?.Step;
+            if (restored is not null)
+                await retry.ExecuteAsync(async t =>
+                    await Runs.GetBlobClient(RunBlobs.Metrics(target, runId)).DownloadToAsync(Path.Combine(outputDir, "metrics.jsonl"), t), ct);
+        }
+        var resume = Checkpoint.List(outputDir).Count > 0;
+        var resumedFrom = resume ? CheckpointUploader.StepOf(Checkpoint.List(outputDir)[^1]) : (int?)null;
+        status.Report(s => s with { ResumedFromStep = resumedFrom });
+
+        var job = new TrainJob(model.LocalPath, trainFile, outputDir, config, resume, evalFile);
+        var trainingStartedAt = DateTimeOffset.UtcNow;
+        LastStartupLatency = trainingStartedAt - receivedAt;
+        log.LogInformation("Training {RunId} from {Source}, {StartupMs} ms after the request arrived, resuming from step {ResumedFrom}",
+            runId, start.Source, LastStartupLatency.Value.TotalMilliseconds, resumedFrom);
+        TrainResult trained;
+        await using (var uploader = new CheckpointUploader(checkpoints, Runs.GetBlobClient(RunBlobs.Metrics(target, runId)), outputDir,
+                         restored ?? resumedFrom, options.CheckpointPollInterval, retry, log))
+        {
+            try
+            {
+                // On shutdown the engine checkpoints where it is; on a lost lease or message it just stops.
+                trained = await engine.TrainAsync(job, new RunProgress(status), ct, checkpointAndStop: shutdown);
+            }
+            catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+            {
+                // SIGTERM: put the checkpoint saved where training stopped in storage before the message goes back.
+                // (A run that lost its lease writes nothing more: another worker owns it now.)
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                await uploader.UploadNewestAsync(grace.Token);
+                throw;
+            }
+        }
+        var trainingFinishedAt = DateTimeOffset.UtcNow;
+
+        status.Report(s => s with { Stage = "evaluating" });
+        var trainedModel = config.UsePeft ? Path.Combine(outputDir, MergedFolder) : outputDir;
+        var after = await engine.EvaluateAsync(trainedModel, evalFile, config, ct);
+        var before = await engine.EvaluateAsync(model.LocalPath, evalFile, config, ct);
+        var latestStore = new LatestPointerStore(Models);
+        var latest = (await retry.ExecuteAsync(async t => await latestStore.ReadAsync(target, t), ct)).Pointer;
+        IReadOnlyDictionary<string, double>? latestMetrics = null;
+        if (latest is not null)
+        {
+            latestMetrics = latest.Version == start.ParentVersion
+                ? before.Metrics
+                : (await engine.EvaluateAsync((await VersionModelAsync(target, latest.Version, ct)).LocalPath, evalFile, config, ct)).Metrics;
+        }
+        var prompts = OrpoRunEngine.SamplePrompts(model.LocalPath, evalFile, config, profile.Training.SamplePrompts);
+        var samplesBefore = await engine.CompleteAsync(model.LocalPath, prompts, profile.Training.SampleMaxNewTokens, ct);
+        var samplesAfter = await engine.CompleteAsync(trainedModel, prompts, profile.Training.SampleMaxNewTokens, ct);
+
+        status.Report(s => s with { Stage = "writing version" });
+        var store = new ModelVersionStore(Models);
+        var version = await retry.ExecuteAsync(async t => await store.AllocateAsync(target, new VersionAllocation
+        {
+            RunId = runId, RequestId = request.RequestId, WorkerId = options.WorkerId, AllocatedAt = DateTimeOffset.UtcNow,
+        }, t), ct);
+        var tolerances = new GateTolerances(profile.Training.Gate.MaxRewardAccuracyDrop, profile.Training.Gate.MaxEvalLossIncrease);
+        // Compare on this run's held-out split when the latest version is the one evaluated here.
+        GateDecision Decide(LatestPointer? current) => GateDecision.Evaluate(after.Metrics,
+            current is not null && current.Version == latest?.Version ? current with { Metrics = latestMetrics! } : current, tolerances);
+        var decision = Decide(latest);
+
+        var report = new EvaluationReport
+        {
+            Target = target, Version = version.Name, RunId = runId, RequestId = request.RequestId, DatasetIds = request.DatasetIds,
+            BaseModel = start.Source, EvalPairs = after.Pairs, MetricsBefore = before.Metrics, MetricsAfter = after.Metrics,
+            LatestVersion = latest?.Version, MetricsLatest = latestMetrics, Gate = decision,
+            History = ReadHistory(Path.Combine(outputDir, "metrics.jsonl")),
+            Samples = [.. prompts.Select((p, i) => new SampleGeneration(p.Text, samplesBefore[i], samplesAfter[i]))],
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        var files = await retry.ExecuteAsync(async t => await store.UploadFilesAsync(version, VersionFiles(outputDir), t), ct);
+        var timings = new RunTimings
+        {
+            RequestCreatedAt = request.CreatedAt, ReceivedAt = receivedAt, TrainingStartedAt = trainingStartedAt,
+            TrainingFinishedAt = trainingFinishedAt, FinishedAt = DateTimeOffset.UtcNow,
+        };
+        ModelManifest Manifest(GateDecision gate, IReadOnlyList<ManifestFile> reportFiles) => new()
+        {
+            Target = target, Version = version.Name, RunId = runId, RequestId = request.RequestId,
+            BaseModel = new BaseModelLineage(start.BaseModel, start.BaseModelSha256!),
+            Parent = start.ParentVersion is { } parent ? new ParentLineage(parent, start.Sha256) : null,
+            DatasetIds = request.DatasetIds, TrainingMode = config.UsePeft ? "lora" : "full",
+            HyperParameters = JsonNode.Parse(config.ToJson())!.AsObject(), Metrics = after.Metrics, Gate = gate,
+            CodeVersion = CodeVersion, Timings = timings, Files = [.. files, .. reportFiles],
+        };
+        var reportFiles = await WriteReportAsync(store, version, report, Path.Combine(runDir, "report"), ct);
+        await retry.ExecuteAsync(async t => await store.WriteManifestAsync(version, Manifest(decision, reportFiles), t), ct);
+
+        var promotion = await retry.ExecuteAsync(async t =>
+            await latestStore.PromoteAsync(version, runId, after.Metrics, Decide, t), ct);
+        if (promotion.Moved != decision.Passed || promotion.Decision.ComparedWith != decision.ComparedWith)
+        {
+            // latest moved while this run was deciding: the report and manifest say what was decided in the end.
+            report = report with { Gate = promotion.Decision };
+            reportFiles = await WriteReportAsync(store, version, report, Path.Combine(runDir, "report"), ct);
+            await retry.ExecuteAsync(async t => await store.WriteManifestAsync(version, Manifest(promotion.Decision, reportFiles), t), ct);
+        }
+        log.LogInformation("Run {RunId} wrote {Version}: gate {Passed} ({Reason}); latest moved: {Moved}",
+            runId, version, promotion.Decision.Passed, promotion.Decision.Reason, promotion.Moved);
+        // Everything is in storage now; the local copy would only fill the container's disk.
+        Directory.Delete(runDir, recursive: true);
+        return new RunResult(version, promotion.Decision, promotion.Moved, trained.TrainTokensPerSecond);
+    }
+
+    private async Task<IReadOnlyList<ManifestFile>> WriteReportAsync(
+        ModelVersionStore store, ModelVersion version, EvaluationReport report, string folder, CancellationToken ct)
+    {
+        await ReportFiles.WriteAsync(report, folder, ct);
+        return await retry.ExecuteAsync(async t => await store.UploadFilesAsync(version,
+            ReportFiles.Names.Select(n => new VersionFile(Path.Combine(folder, n), "eval/" + n)), t), ct);
+    }
+
+    /// <summary>Model files at the version's root (Hugging Face layout); the training logs under training/.</summary>
+    private static IEnumerable<VersionFile> VersionFiles(string outputDir)
+    {
+        foreach (var path in Directory.EnumerateFiles(outputDir))
+        {
+            var name = Path.GetFileName(path);
+            yield return new VersionFile(path, TrainingLogs.Contains(name) ? "training/" + name : name);
+        }
+        var merged = Path.Combine(outputDir, MergedFolder);
+        if (Directory.Exists(merged))
+            foreach (var path in Directory.EnumerateFiles(merged))
+                yield return new VersionFile(path, $"{MergedFolder}/{Path.GetFileName(path)}");
+        var tensorBoard = Path.Combine(outputDir, "runs");
+        if (Directory.Exists(tensorBoard))
+            foreach (var path in Directory.EnumerateFiles(tensorBoard, "*", SearchOption.AllDirectories))
+                yield return new VersionFile(path, "training/runs/" + Path.GetRelativePath(tensorBoard, path).Replace('\\', '/'));
+    }
+
+    private async Task<TargetProfile> LoadProfileAsync(string target, CancellationToken ct)
+    {
+        var name = StorageLayout.TargetProfileBlob(target);
+        var data = await retry.ExecuteAsync(async t =>
+            await blobs.GetBlobContainerClient(StorageLayout.Config).GetBlobClient(name).TryDownloadAsync(t), ct);
+        if (data is null) throw new RunInputException($"target '{target}' has no profile at {StorageLayout.Config}/{name}");
+        TargetProfile profile;
+        try
+        {
+            profile = TargetProfile.Parse(data.ToString(), $"{StorageLayout.Config}/{name}");
+        }
+        catch (FormatException e)
+        {
+            throw new RunInputException(e.Message, e);
+        }
+        if (profile.Training.BaseModel is null)
+            throw new RunInputException($"{StorageLayout.Config}/{name}: training.base_model is not set");
+        return profile;
+    }
+
+    private static OrpoConfig ParseOrpoConfig(TrainingProfile training, string path, string target)
+    {
+        File.WriteAllText(path, (training.Orpo ?? []).ToJsonString());
+        try
+        {
+            return OrpoConfig.Load(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new RunInputException($"{StorageLayout.Config}/{StorageLayout.TargetProfileBlob(target)} training.orpo: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Concatenates the datasets' train and eval splits into two local files.</summary>
+    private async Task<(string Train, string Eval)> DownloadDatasetsAsync(
+        string target, IReadOnlyList<string> datasetIds, string dataDir, CancellationToken ct)
+    {
+        var datasets = blobs.GetBlobContainerClient(StorageLayout.Datasets);
+        var (train, eval) = (Path.Combine(dataDir, "train.jsonl"), Path.Combine(dataDir, "eval.jsonl"));
+        await using (var trainOut = File.Create(train))
+        await using (var evalOut = File.Create(eval))
+        {
+            foreach (var id in datasetIds)
+            {
+                var trainBlob = StorageLayout.DatasetTrainBlob(target, id);
+                var trainData = await retry.ExecuteAsync(async t => await datasets.GetBlobClient(trainBlob).TryDownloadAsync(t), ct)
+                    ?? throw new RunInputException($"dataset '{id}' of target '{target}' does not exist ({StorageLayout.Datasets}/{trainBlob} not found)");
+                await AppendLinesAsync(trainOut, trainData, ct);
+                var evalData = await retry.ExecuteAsync(async t =>
+                    await datasets.GetBlobClient(StorageLayout.DatasetEvalBlob(target, id)).TryDownloadAsync(t), ct);
+                if (evalData is not null) await AppendLinesAsync(evalOut, evalData, ct);
+            }
+        }
+        if (new FileInfo(eval).Length == 0)
+            throw new RunInputException($"datasets {string.Join(", ", datasetIds)} of target '{target}' hold no held-out (eval) pairs to evaluate on");
+        return (train, eval);
+    }
+
+    private static async Task AppendLinesAsync(Stream output, BinaryData data, CancellationToken ct)
+    {
+        var bytes = data.ToMemory();
+        await output.WriteAsync(bytes, ct);
+        if (bytes.Length > 0 && bytes.Span[^1] != (byte)'\n') output.WriteByte((byte)'\n');
+    }
+
+    /// <summary>The pinned starting model of the run (start.json), or the one the profile names now, pinned.</summary>
+    private async Task<(RunStart Start, ResolvedModel Model)> ResolveStartAsync(
+        string target, string runId, TrainingProfile training, CancellationToken ct)
+    {
+        var blob = Runs.GetBlobClient(StorageLayout.RunPrefix(target, runId) + "start.json");
+        var pinned = await retry.ExecuteAsync(async t => await blob.TryDownloadAsync(t), ct) is { } data
+            ? VersionJson.Deserialize<RunStart>(data, blob.Name)
+            : null;
+        var parent = pinned is not null ? pinned.ParentVersion
+            : training.Strategy == TrainingStrategies.FromLatest
+                ? (await new LatestPointerStore(Models).ReadAsync(target, ct)).Pointer?.Version
+                : null;
+        var model = parent is not null
+            ? await VersionModelAsync(target, parent, ct)
+            : await cache.ResolveAsync(training.BaseModel!, ct);
+        if (pinned is not null && pinned.Sha256 != model.Sha256)
+            throw new RunInputException($"the starting model {pinned.Source} changed during the run (SHA-256 {model.Sha256}, pinned {pinned.Sha256})");
+        if (pinned is { BaseModelSha256: not null }) return (pinned, model);
+        // Lineage: from the base model it is the starting model; from a version, the base model that version came from.
+        var origin = parent is null ? new BaseModelLineage(pinned?.BaseModel ?? training.BaseModel!, model.Sha256) : await BaseModelOfAsync(target, parent, ct);
+        var start = pinned is null
+            ? new RunStart(model.Source, model.Sha256, parent, origin.Source, DateTimeOffset.UtcNow, origin.Sha256)
+            : pinned with { BaseModel = origin.Source, BaseModelSha256 = origin.Sha256 };
+        if (pinned is null) await retry.ExecuteAsync(async t => await blob.TryCreateAsync(VersionJson.Serialize(start), "application/json", t), ct);
+        return (start, model);
+    }
+
+    /// <summary>The original base model recorded in a version's manifest (its own lineage's root).</summary>
+    private async Task<BaseModelLineage> BaseModelOfAsync(string target, string versionName, CancellationToken ct)
+    {
+        if (!ModelVersion.TryParseName(versionName, out var n))
+            throw new RunInputException($"latest.json of '{target}' names '{versionName}', which is not a version");
+        var version = new ModelVersion(target, n);
+        var manifest = await retry.ExecuteAsync(async t => await new ModelVersionStore(Models).ReadManifestAsync(version, t), ct)
+            ?? throw new RunInputException($"{StorageLayout.Models}/{version.Prefix}{ModelVersionStore.ManifestBlob} not found: " +
+                                           $"the parent version {versionName} of '{target}' has no lineage to continue");
+        return manifest.BaseModel;
+    }
+
+    /// <summary>A version's full model in the local cache: its root, or merged/ for a LoRA version.</summary>
+    private async Task<ResolvedModel> VersionModelAsync(string target, string versionName, CancellationToken ct)
+    {
+        if (!ModelVersion.TryParseName(versionName, out var n))
+            throw new RunInputException($"latest.json of '{target}' names '{versionName}', which is not a version");
+        var prefix = new ModelVersion(target, n).Prefix;
+        var source = $"{StorageLayout.Models}/{target}/{versionName}";
+        var mergedConfig = Models.GetBlobClient($"{prefix}{MergedFolder}/config.json");
+        if (await retry.ExecuteAsync(async t => (await mergedConfig.ExistsAsync(t)).Value, ct))
+            return await cache.FromBlobFolderAsync(Models, $"{prefix}{MergedFolder}/", $"{source}/{MergedFolder}", ct);
+        return await cache.FromBlobFolderAsync(Models, prefix, source, ct, VersionModelFile);
+    }
+
+    /// <summary>The files of a version that make up the model (not its manifest, allocation, report or training logs).</summary>
+    private static bool VersionModelFile(string relativeName) =>
+        !relativeName.Contains('/', StringComparison.Ordinal)
+        && relativeName is not (ModelVersionStore.AllocationBlob or ModelVersionStore.ManifestBlob);
+
+    private static List<HistoryPoint> ReadHistory(string metricsFile)
+    {
+        if (!File.Exists(metricsFile)) return [];
+        var points = new List<HistoryPoint>();
+        foreach (var line in File.ReadLines(metricsFile).Where(l => l.Length > 0))
+        {
+            var node = JsonNode.Parse(line)!.AsObject();
+            var metrics = node.Where(kv => kv.Key != "step" && kv.Value?.GetValueKind() == JsonValueKind.Number)
+                .ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>());
+            points.Add(new HistoryPoint(node["step"]!.GetValue<int>(), metrics));
+        }
+        return points;
+    }
+}
