@@ -18,6 +18,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Cli.Commands;
 using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Queues;
 using Pipeline.Shared.Queues.StorageQueue;
 using Pipeline.Shared.Storage;

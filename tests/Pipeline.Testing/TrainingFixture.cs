@@ -1,5 +1,6 @@
 // Shared pieces of the training tests: the tiny Llama checkpoint, its tokenizer, the committed synthetic preference set
 // (tools/synthetic_preferences.py) and a scratch folder per test.
+using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Tokenization;
 using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Data;

@@ -1,7 +1,8 @@
 // Sample prompts of the report: conversational held-out rows rendered by the model's chat template and tokenized as
 // training tokenizes them (special tokens as their ids), then completed by the model before and after training.
-using Pipeline.Shared.Tokenization;
 using Pipeline.Cli.Commands;
+using Pipeline.Shared.Orpo;
+using Pipeline.Shared.Tokenization;
 using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;
 using Pipeline.Worker;

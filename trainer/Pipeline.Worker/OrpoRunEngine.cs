@@ -1,11 +1,12 @@
 // What a run asks of the ORPO engine, in one place: train (OrpoTrainer), evaluate a model on the held-out split
 // (OrpoEvaluator), and greedy sample completions for the report (TokenGenerator). Heavy work runs off the caller's thread.
+using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Tokenization;
 using Pipeline.Training;
 using Pipeline.Training.Checkpoints;
+using Pipeline.Training.Data;
 using Pipeline.Training.Evaluation;
 using Pipeline.Training.Generation;
-using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;
 
 namespace Pipeline.Worker;

@@ -6,12 +6,13 @@ using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging;
 using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Storage;
 using Pipeline.Shared.Targets;
-using Pipeline.Worker.Reports;
+using Pipeline.Shared.Versions;
 using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;
-using Pipeline.Shared.Versions;
+using Pipeline.Worker.Reports;
 using Polly;
 
 namespace Pipeline.Worker;
@@ -47,7 +48,7 @@ public sealed class RunExecutor(
         var (dataDir, outputDir) = (Path.Combine(runDir, "data"), Path.Combine(runDir, "output"));
         Directory.CreateDirectory(dataDir);
         // LoRA runs also write the merged model: it is what evaluation, samples and from_latest continue from.
-        var config = ParseOrpoConfig(profile.Training, Path.Combine(runDir, "orpo_config.profile.json"), target);
+        var config = profile.Training.Orpo ?? new OrpoConfig();
         if (config.UsePeft) config = config with { MergeAdapter = true };
 
         status.Report(s => s with { Stage = "downloading data" });
@@ -211,19 +212,6 @@ public sealed class RunExecutor(
         if (profile.Training.BaseModel is null)
             throw new RunInputException($"{StorageLayout.Config}/{name}: training.base_model is not set");
         return profile;
-    }
-
-    private static OrpoConfig ParseOrpoConfig(TrainingProfile training, string path, string target)
-    {
-        File.WriteAllText(path, (training.Orpo ?? []).ToJsonString());
-        try
-        {
-            return OrpoConfig.Load(path);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new RunInputException($"{StorageLayout.Config}/{StorageLayout.TargetProfileBlob(target)} training.orpo: {e.Message}", e);
-        }
     }
 
     /// <summary>Concatenates the datasets' train and eval splits into two local files.</summary>

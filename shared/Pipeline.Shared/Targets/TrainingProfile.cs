@@ -1,7 +1,7 @@
 // The training section of a target profile (`"training": {...}` in config/targets/{target}.json): base model, ORPO
 // hyper-parameters under TRL's names (LoRA too: use_peft, lora_r, ...), the evaluation gate, and how new data continues training.
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Pipeline.Shared.Orpo;
 
 namespace Pipeline.Shared.Targets;
 
@@ -11,9 +11,9 @@ public sealed record TrainingProfile
     [JsonPropertyName("base_model")] public string? BaseModel { get; init; }
 
     /// <summary>ORPO hyper-parameters with TRL ORPOConfig names (beta, learning_rate, ...), and LoRA with TRL ModelConfig
-    /// names (use_peft, lora_r, lora_alpha, ...; full fine-tuning without use_peft). The trainer's OrpoConfig validates
-    /// them and rejects unknown keys when a run starts.</summary>
-    [JsonPropertyName("orpo")] public JsonObject? Orpo { get; init; }
+    /// names (use_peft, lora_r, lora_alpha, ...; full fine-tuning without use_peft); null trains with TRL's defaults.
+    /// Unknown keys and bad values make the whole profile invalid, so they are reported when it is read or written.</summary>
+    [JsonPropertyName("orpo")] public OrpoConfig? Orpo { get; init; }
 
     /// <summary>from_latest: continue from the current latest version on the new data; from_base: the base model on all data.</summary>
     [JsonPropertyName("strategy")] public string Strategy { get; init; } = TrainingStrategies.FromLatest;
@@ -41,6 +41,7 @@ public sealed record TrainingProfile
         if (!(Gate.MaxRewardAccuracyDrop is >= 0 and <= 1)) p.Add("training.gate.max_reward_accuracy_drop must be between 0 and 1");
         if (!(Gate.MaxEvalLossIncrease >= 0) || double.IsInfinity(Gate.MaxEvalLossIncrease))
             p.Add("training.gate.max_eval_loss_increase must be a finite number >= 0");
+        if (Orpo is not null) p.AddRange(Orpo.Problems().Select(problem => "training.orpo." + problem));
         return p;
     }
 }

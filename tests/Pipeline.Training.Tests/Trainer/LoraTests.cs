@@ -1,6 +1,7 @@
 // LoRA: only the adapter trains (base weights and keys untouched), it is saved in PEFT layout with PEFT key names, merging
 // gives W0 + (alpha / r) B A from the saved adapter, dropout acts on the adapter in training mode only, resume is bitwise.
 using System.Text.Json;
+using Pipeline.Shared.Orpo;
 using Pipeline.Testing;
 using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Data;
@@ -94,7 +95,7 @@ public sealed class LoraTests
         var config = new OrpoConfig { UsePeft = true };
         Assert.Equal(0.05, config.Lora!.Dropout); // TRL ModelConfig's default
         using var model = TrainingFixture.Model();
-        using var adapter = LoraAdapter.Attach(model, config.Lora);
+        using var adapter = LoraAdapter.Attach(model, config.Lora!);
         Assert.Equal(0.05, adapter.ActiveDropout);
         adapter.DisableDropout();
         Assert.Equal(0, adapter.ActiveDropout);

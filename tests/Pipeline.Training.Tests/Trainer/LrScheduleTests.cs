@@ -1,4 +1,5 @@
 // Learning-rate multipliers match transformers' get_scheduler: warmup from 0, then linear / cosine decay to 0.
+using Pipeline.Shared.Orpo;
 using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;
 

@@ -1,4 +1,5 @@
 // OrpoConfig: TRL names and defaults, command-line overrides, unknown keys and bad values rejected with the source named.
+using Pipeline.Shared.Orpo;
 using Pipeline.Testing;
 using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;

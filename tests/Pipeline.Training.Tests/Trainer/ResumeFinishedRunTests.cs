@@ -1,4 +1,5 @@
 // `--resume` on a run that already finished: succeeds, says "already complete" and leaves every file as it was.
+using Pipeline.Shared.Orpo;
 using Pipeline.Testing;
 using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;

@@ -1,6 +1,7 @@
 // `pipeline train --model DIR --data FILE_OR_DATASET_DIR --output DIR [--config orpo.json] [--resume] [--key value ...]`:
 // ORPO training; any further `--<orpo config key> value` overrides the config file (TRL names, e.g. --learning_rate 5e-5).
 using System.CommandLine;
+using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Tokenization;
 using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;

@@ -1,10 +1,10 @@
 // What the demo creates before data lands: the tiny base model (init-model's code, uploaded to base-models/), the
 // support-agent target profile (config/targets/{target}.json) and the two generated data files.
-using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
+using Pipeline.Cli.Commands;
+using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Storage;
 using Pipeline.Shared.Targets;
-using Pipeline.Cli.Commands;
 using Pipeline.Worker;
 
 namespace Pipeline.Cli.Demo;
@@ -57,20 +57,20 @@ public sealed class DemoSetup(DemoOptions options, DemoState state, BlobServiceC
             DebounceSeconds = 2,
             SamplePrompts = 2,
             SampleMaxNewTokens = 24,
-            Orpo = new JsonObject
+            Orpo = new OrpoConfig
             {
-                ["beta"] = 0.1,
-                ["learning_rate"] = options.Size.LearningRate,
-                ["per_device_train_batch_size"] = options.Size.BatchSize,
-                ["per_device_eval_batch_size"] = 16,
-                ["max_steps"] = options.Size.MaxSteps,
-                ["max_length"] = options.Size.MaxLength,
-                ["warmup_ratio"] = 0.1,
-                ["lr_scheduler_type"] = "linear",
-                ["logging_steps"] = Math.Max(1, options.Size.MaxSteps / 20),
-                ["eval_steps"] = 0,
-                ["save_steps"] = Math.Max(1, options.Size.MaxSteps / 2),
-                ["seed"] = 42,
+                Beta = 0.1,
+                LearningRate = options.Size.LearningRate,
+                PerDeviceTrainBatchSize = options.Size.BatchSize,
+                PerDeviceEvalBatchSize = 16,
+                MaxSteps = options.Size.MaxSteps,
+                MaxLength = options.Size.MaxLength,
+                WarmupRatio = 0.1,
+                LrSchedulerType = "linear",
+                LoggingSteps = Math.Max(1, options.Size.MaxSteps / 20),
+                EvalSteps = 0,
+                SaveSteps = Math.Max(1, options.Size.MaxSteps / 2),
+                Seed = 42,
             },
         },
     };

@@ -1,5 +1,6 @@
 // Learning-rate multipliers of transformers' get_scheduler (linear, cosine, constant, constant_with_warmup), as a pure
 // function of the optimizer step: resuming at step k needs no scheduler state, the schedule is recreated there.
+using Pipeline.Shared.Orpo;
 namespace Pipeline.Training.Trainer;
 
 public sealed record LrSchedule(string Type, int WarmupSteps, int TotalSteps)

@@ -2,10 +2,11 @@
 // AdamW step, then log / evaluate / checkpoint every N steps. Callable in-process (queue worker) and from `train`.
 using System.Diagnostics;
 using System.Text.Json;
+using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Tokenization;
 using Pipeline.Training.Checkpoints;
-using Pipeline.Training.Evaluation;
 using Pipeline.Training.Data;
+using Pipeline.Training.Evaluation;
 using Pipeline.Training.Orpo;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,4 +1,5 @@
 // What the training engine takes and gives back: the job, progress reports and the typed result.
+using Pipeline.Shared.Orpo;
 namespace Pipeline.Training.Trainer;
 
 /// <summary>A training run: base model folder, data (file or dataset folder), output folder, hyper-parameters.</summary>

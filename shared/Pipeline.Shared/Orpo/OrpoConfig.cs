@@ -1,14 +1,15 @@
-// ORPO hyper-parameters under TRL ORPOConfig / transformers TrainingArguments names (snake_case JSON), TRL defaults.
+// ORPO hyper-parameters under TRL ORPOConfig / transformers TrainingArguments names (snake_case JSON), TRL defaults:
+// the `train --config` file and the `training.orpo` section of a target profile. Plain data, validated wherever it is
+// read, so a bad value is reported when the profile is written, not when a run starts.
 // A TRL user's values carry over unchanged; unknown keys are rejected with the file and key named.
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Pipeline.Training.Data;
-using Pipeline.Training.Orpo;
 
-namespace Pipeline.Training.Trainer;
+namespace Pipeline.Shared.Orpo;
 
+[JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)]
 public sealed record OrpoConfig
 {
     /// <summary>Weight of the odds-ratio term (TRL: beta, "lambda" in the paper).</summary>
@@ -64,8 +65,6 @@ public sealed record OrpoConfig
     /// <summary>false: a NaN/Inf loss or gradient stops the run; true: that step is skipped and counted.</summary>
     [JsonPropertyName("skip_nonfinite_steps")] public bool SkipNonfiniteSteps { get; init; }
 
-    [JsonIgnore] public OverlongPolicy Overlong => OverlongPairs == "truncate_prompt" ? OverlongPolicy.TruncatePrompt : OverlongPolicy.Drop;
-    [JsonIgnore] public LoraOptions? Lora => UsePeft ? new(LoraR, LoraAlpha, LoraDropout, LoraTargetModules ?? ["q_proj", "v_proj"]) : null;
     [JsonIgnore] public int EffectiveEvalSteps => EvalSteps ?? LoggingSteps;
 
     private static readonly JsonSerializerOptions Json = new()
@@ -106,7 +105,14 @@ public sealed record OrpoConfig
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    /// <summary>Throws <see cref="InvalidDataException"/> naming <paramref name="source"/> and every problem.</summary>
     public void Validate(string source = "config")
+    {
+        if (Problems() is { Count: > 0 } errors) throw new InvalidDataException($"{source}: {string.Join("; ", errors)}.");
+    }
+
+    /// <summary>Every invalid value, named by its key; empty when the config is valid.</summary>
+    public IReadOnlyList<string> Problems()
     {
         var errors = new List<string>();
         if (Beta <= 0) errors.Add("beta must be > 0");
@@ -130,7 +136,7 @@ public sealed record OrpoConfig
         if (LoraR < 1) errors.Add("lora_r must be >= 1");
         if (LoraDropout is < 0 or >= 1) errors.Add("lora_dropout must be in [0, 1)");
         if (OverlongPairs is not ("drop" or "truncate_prompt")) errors.Add($"overlong_pairs '{OverlongPairs}' is not drop or truncate_prompt");
-        if (errors.Count > 0) throw new InvalidDataException($"{source}: {string.Join("; ", errors)}.");
+        return errors;
     }
 
     // `--learning_rate 5e-5` is a number, `--bf16 true` a bool, `--lr_scheduler_type cosine` a string.

@@ -1,6 +1,6 @@
 using Pipeline.Shared.Targets;
 
-namespace Pipeline.Worker.Tests;
+namespace Pipeline.Shared.Tests.Targets;
 
 public sealed class TrainingProfileTests
 {
@@ -15,7 +15,8 @@ public sealed class TrainingProfileTests
             """, "config/targets/agent.json");
 
         Assert.Equal("base-models/llama", profile.Training.BaseModel);
-        Assert.Equal(0.2, profile.Training.Orpo!["beta"]!.GetValue<double>());
+        Assert.Equal(0.2, profile.Training.Orpo!.Beta);
+        Assert.Equal((true, 8), (profile.Training.Orpo.UsePeft, profile.Training.Orpo.LoraR));
         Assert.Equal(0.01, profile.Training.Gate.MaxRewardAccuracyDrop);
         Assert.Equal(TrainingStrategies.FromBase, profile.Training.Strategy);
         Assert.Equal(30, profile.Training.DebounceSeconds);
@@ -34,6 +35,8 @@ public sealed class TrainingProfileTests
     [InlineData("""{"training": {"base_modle": "x"}}""", "base_modle")]
     [InlineData("""{"training": {"strategy": "sometimes"}}""", "training.strategy 'sometimes'")]
     [InlineData("""{"training": {"gate": {"max_eval_loss_increase": -1}}}""", "training.gate.max_eval_loss_increase")]
+    [InlineData("""{"training": {"orpo": {"bta": 0.2}}}""", "bta")]
+    [InlineData("""{"training": {"orpo": {"beta": -1, "lr_scheduler_type": "sometimes"}}}""", "training.orpo.beta must be > 0; training.orpo.lr_scheduler_type 'sometimes'")]
     public void Rejects_an_unknown_key_or_a_bad_value_in_the_training_section_naming_it(string json, string expected)
     {
         var e = Assert.Throws<FormatException>(() => TargetProfile.Parse(json, "config/targets/agent.json"));

@@ -1,0 +1,16 @@
+// What the training code derives from an OrpoConfig (plain data in shared): the over-long pair policy and LoRA options.
+using Pipeline.Shared.Orpo;
+using Pipeline.Training.Data;
+
+namespace Pipeline.Training.Trainer;
+
+public static class OrpoConfigExtensions
+{
+    extension(OrpoConfig c)
+    {
+        public OverlongPolicy Overlong => c.OverlongPairs == "truncate_prompt" ? OverlongPolicy.TruncatePrompt : OverlongPolicy.Drop;
+
+        /// <summary>The adapter to train with use_peft (PEFT's Llama defaults q_proj, v_proj without lora_target_modules).</summary>
+        public LoraOptions? Lora => c.UsePeft ? new(c.LoraR, c.LoraAlpha, c.LoraDropout, c.LoraTargetModules ?? ["q_proj", "v_proj"]) : null;
+    }
+}
