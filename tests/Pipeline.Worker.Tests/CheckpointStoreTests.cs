@@ -47,7 +47,7 @@ public sealed class CheckpointStoreTests(AzuriteFixture azurite)
         var (store, runs) = await NewStoreAsync();
         await store.UploadAsync(LocalCheckpoint(2), 2, CancellationToken.None);
         // A worker died while uploading step 4: its weights are there, its marker is not.
-        await runs.UploadBlobAsync(RunBlobs.CheckpointPrefix("agent", "run-1", 4) + "weights.dat", BinaryData.FromBytes(new byte[10]));
+        await runs.UploadBlobAsync(StorageLayout.RunCheckpointPrefix("agent", "run-1", 4) + "weights.dat", BinaryData.FromBytes(new byte[10]));
 
         var restored = await store.RestoreNewestAsync(Directory.CreateTempSubdirectory().FullName, Name, CancellationToken.None);
 
@@ -62,7 +62,7 @@ public sealed class CheckpointStoreTests(AzuriteFixture azurite)
         await store.UploadAsync(LocalCheckpoint(2), 2, CancellationToken.None);
         await store.UploadAsync(LocalCheckpoint(4), 4, CancellationToken.None);
         // One flipped byte in the newest weights, same length.
-        var blob = runs.GetBlobClient(RunBlobs.CheckpointPrefix("agent", "run-1", 4) + "weights.dat");
+        var blob = runs.GetBlobClient(StorageLayout.RunCheckpointPrefix("agent", "run-1", 4) + "weights.dat");
         var bytes = (await blob.DownloadContentAsync()).Value.Content.ToArray();
         bytes[500] ^= 0xFF;
         await blob.UploadAsync(BinaryData.FromBytes(bytes), overwrite: true);
