@@ -33,9 +33,7 @@ public sealed class SupportAgentDataTests
         // The learnable signal: every chosen answer thanks or helps the customer by name; no rejected one does.
         Assert.All(pairs, p => Assert.Contains(p.Prompt.Split(". ")[0].Split(' ')[^1], p.Chosen));
         Assert.All(pairs, p => Assert.DoesNotContain("help", p.Rejected, StringComparison.OrdinalIgnoreCase));
-        Assert.Equal(
-            [SupportAgentData.Flaws.OffPolicy, SupportAgentData.Flaws.Rude, SupportAgentData.Flaws.Wrong],
-            pairs.Select(p => p.Flaw).Distinct().Order());
+        Assert.Equal(SupportAgentData.Flaws.All.Order(), pairs.Select(p => p.Flaw).Distinct().Order());
         foreach (var topic in new[] { "orders", "refunds", "passwords", "shipping", "returns", "billing", "account", "warranty" })
             Assert.Contains(pairs, p => p.Topic == topic);
     }
@@ -54,6 +52,20 @@ public sealed class SupportAgentDataTests
     }
 
     [Fact]
-    public void Rejects_a_batch_number_other_than_one_or_two() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => SupportAgentData.Generate(3, 10));
+    public void Third_batch_swaps_most_labels_and_the_first_two_swap_none()
+    {
+        var third = SupportAgentData.Generate(3, 200);
+
+        Assert.All(SupportAgentData.Generate(1, 200).Concat(SupportAgentData.Generate(2, 200)), p => Assert.False(p.Swapped));
+        var swapped = third.Count(p => p.Swapped);
+        Assert.InRange(swapped, 150, 190); // 85% of 200, give or take the draw
+        // A swapped pair holds the bad answer as chosen: the generator's own rule says so.
+        Assert.All(third.Where(p => p.Swapped), p => Assert.False(SupportPolicy.Judge(p.Chosen).OnPolicy));
+        Assert.All(third.Where(p => !p.Swapped), p => Assert.True(SupportPolicy.Judge(p.Chosen).OnPolicy));
+        Assert.Empty(third.Select(p => p.Prompt).Intersect(SupportAgentData.Generate(2, 200).Select(p => p.Prompt)));
+    }
+
+    [Fact]
+    public void Rejects_a_batch_number_outside_one_to_three() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => SupportAgentData.Generate(4, 10));
 }
