@@ -1,6 +1,10 @@
-// Wires the functions to the shared services: the ingestion composition every host uses, and the runs catalog.
+// Wires the functions to the shared services: the ingestion composition every host uses, the per-target access check,
+// the runs catalog and the retrain service, with their options validated at start.
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Pipeline.Functions.Access;
+using Pipeline.Functions.Runs;
 using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Tokenization;
 
@@ -12,12 +16,24 @@ public static class PipelineFunctionsExtensions
     public const string ConnectionSetting = IngestionServiceCollectionExtensions.StorageSetting;
 
     /// <summary>Registers ingestion (storage validated at start: a malformed connection string stops the host before
-    /// any trigger fires) and the runs catalog.</summary>
+    /// any trigger fires), the access check (Access:Mode against the platform), the runs catalog and retrain.</summary>
     public static IServiceCollection AddPipelineFunctions(this IServiceCollection services, IConfiguration configuration,
         Func<string, ITextTokenizer>? resolveTokenizer = null)
     {
         services.AddIngestion(configuration, resolveTokenizer);
-        services.AddSingleton<Runs.RunsCatalog>();
+        services.AddOptions<AccessOptions>().Bind(configuration.GetSection(AccessOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AccessOptions>>(new AccessOptionsValidator(configuration));
+        services.AddSingleton<TargetAuthorizer>();
+        services.AddOptions<RetrainOptions>().Bind(configuration.GetSection(RetrainOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RetrainOptions>, RetrainOptionsValidator>();
+        services.AddSingleton<RunsCatalog>();
+        services.AddSingleton<RetrainService>();
         return services;
+    }
+
+    private sealed class RetrainOptionsValidator : IValidateOptions<RetrainOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, RetrainOptions options) =>
+            options.Problems() is { Count: > 0 } p ? ValidateOptionsResult.Fail(p) : ValidateOptionsResult.Success;
     }
 }

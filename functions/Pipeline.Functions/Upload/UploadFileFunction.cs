@@ -3,17 +3,20 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Pipeline.Functions.Access;
 using Pipeline.Shared.Ingestion;
+using Pipeline.Shared.Targets;
 
 namespace Pipeline.Functions.Upload;
 
-public sealed class UploadFileFunction(IngestionService ingestion)
+public sealed class UploadFileFunction(IngestionService ingestion, TargetAuthorizer access)
 {
     [Function("UploadFile")]
     public async Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "put", "post", Route = "targets/{target}/files/{*name}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", "post", Route = "targets/{target}/files/{*name}")] HttpRequest request,
         string target, string name, CancellationToken cancellationToken)
     {
+        if (await access.RefuseAsync(request, target, TargetOperation.Upload, cancellationToken) is { } refused) return refused;
         var result = await ingestion.UploadAsync(target, name, request.Body, cancellationToken);
         var body = new { outcome = result.Outcome.ToString(), blob = result.BlobName, message = result.Message };
         return result.Outcome switch
