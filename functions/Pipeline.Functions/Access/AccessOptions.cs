@@ -7,7 +7,8 @@ namespace Pipeline.Functions.Access;
 public enum AccessMode
 {
     /// <summary>App Service Authentication (Easy Auth) signs callers in with Entra ID and passes their claims in the
-    /// X-MS-CLIENT-PRINCIPAL header; each call is checked against the target profile's "access" section.</summary>
+    /// X-MS-CLIENT-PRINCIPAL header; each call is checked against the target profile's "access" section. With App
+    /// Service Authentication off every call is refused (401).</summary>
     AppServiceAuthentication,
 
     /// <summary>A host on a developer's machine (`func start`): every caller may do everything. Refused in Azure.</summary>
@@ -28,7 +29,9 @@ public sealed record AccessOptions
     public AccessMode Mode { get; init; } = AccessMode.AppServiceAuthentication;
 }
 
-/// <summary>Refuses a mode the host cannot honour: Easy Auth claims without Easy Auth (forgeable), or Local in Azure.</summary>
+/// <summary>Refuses Local where it would open a deployed app: App Service sets WEBSITE_SITE_NAME on every app it hosts.
+/// (AppServiceAuthentication without App Service Authentication starts, so ingestion keeps working, but trusts no
+/// caller: see <see cref="TargetAuthorizer"/>.)</summary>
 public sealed class AccessOptionsValidator(IConfiguration configuration) : IValidateOptions<AccessOptions>
 {
     public ValidateOptionsResult Validate(string? name, AccessOptions options)
@@ -36,14 +39,13 @@ public sealed class AccessOptionsValidator(IConfiguration configuration) : IVali
         var prefix = AccessOptions.SectionName + ":Mode";
         if (!Enum.IsDefined(options.Mode))
             return ValidateOptionsResult.Fail($"{prefix} '{options.Mode}' is not AppServiceAuthentication or Local");
-        var platformAuth = string.Equals(configuration[AccessOptions.PlatformAuthenticationSetting], "True", StringComparison.OrdinalIgnoreCase);
-        if (options.Mode == AccessMode.AppServiceAuthentication && !platformAuth)
-            return ValidateOptionsResult.Fail(
-                $"{prefix} is AppServiceAuthentication but App Service Authentication is off ({AccessOptions.PlatformAuthenticationSetting} is not True): " +
-                "without it any caller could write the X-MS-CLIENT-PRINCIPAL header. Turn it on, or set Access:Mode Local on a developer's machine.");
         if (options.Mode == AccessMode.Local && !string.IsNullOrEmpty(configuration[AccessOptions.HostedSiteSetting]))
             return ValidateOptionsResult.Fail(
                 $"{prefix} Local lets every caller through and is for a developer's machine; this host runs in App Service ({AccessOptions.HostedSiteSetting} is set).");
         return ValidateOptionsResult.Success;
     }
+
+    /// <summary>Whether App Service Authentication is on for this app (App Service sets the setting to "True").</summary>
+    public static bool PlatformAuthenticationEnabled(IConfiguration configuration) =>
+        string.Equals(configuration[AccessOptions.PlatformAuthenticationSetting], "True", StringComparison.OrdinalIgnoreCase);
 }

@@ -1,9 +1,11 @@
 // The per-target access check every HTTP function makes before it does anything: the caller (as App Service
 // Authentication vouches for it) must hold one of the app roles, or be in one of the groups, that the target profile's
-// "access" section names for the operation. A target without a profile or rules is closed; Access:Mode Local is open.
+// "access" section names for the operation. A target without a profile or rules is closed, and so is every target
+// while App Service Authentication is off; Access:Mode Local is open.
 using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Functions.Http;
@@ -12,9 +14,13 @@ using Pipeline.Shared.Targets;
 
 namespace Pipeline.Functions.Access;
 
-public sealed class TargetAuthorizer(BlobServiceClient blobs, IOptions<AccessOptions> options, ILogger<TargetAuthorizer> log)
+public sealed class TargetAuthorizer(BlobServiceClient blobs, IOptions<AccessOptions> options, IConfiguration configuration, ILogger<TargetAuthorizer> log)
 {
     private readonly TargetProfileStore _profiles = new(blobs);
+
+    /// <summary>Only with App Service Authentication on is X-MS-CLIENT-PRINCIPAL the platform's: it strips the header
+    /// from incoming requests. Without it anyone could write one, so no caller is trusted (ingestion still runs).</summary>
+    private readonly bool _platformAuthentication = AccessOptionsValidator.PlatformAuthenticationEnabled(configuration);
 
     /// <summary>Null when the caller may do <paramref name="operation"/> on <paramref name="target"/>; else the refusal
     /// to return: 400 for a malformed target name, 401 without a signed-in caller, 403 without a matching role or group.</summary>
@@ -25,6 +31,13 @@ public sealed class TargetAuthorizer(BlobServiceClient blobs, IOptions<AccessOpt
     {
         if (TargetName.Problem(target) is { } bad) return new ApiError(StatusCodes.Status400BadRequest, "invalid_target", bad);
         if (options.Value.Mode == AccessMode.Local) return null;
+        if (!_platformAuthentication)
+        {
+            log.LogWarning("Refused {Operation} on {Target}: App Service Authentication is off ({Setting} is not True), so no caller can be trusted",
+                operation, target, AccessOptions.PlatformAuthenticationSetting);
+            return new ApiError(StatusCodes.Status401Unauthorized, "unauthenticated",
+                "App Service Authentication is off on this app, so no caller can be signed in (Access:Mode Local is for a developer's machine)");
+        }
 
         var (caller, problem) = Caller.FromRequest(request);
         if (caller is null)

@@ -16,14 +16,16 @@ public static class PipelineFunctionsExtensions
     public const string ConnectionSetting = IngestionServiceCollectionExtensions.StorageSetting;
 
     /// <summary>Registers ingestion (storage validated at start: a malformed connection string stops the host before
-    /// any trigger fires), the access check (Access:Mode against the platform), the runs catalog and retrain.</summary>
+    /// any trigger fires), the access check (Access:Mode Local refused in App Service), the runs catalog and retrain.</summary>
     public static IServiceCollection AddPipelineFunctions(this IServiceCollection services, IConfiguration configuration,
         Func<string, ITextTokenizer>? resolveTokenizer = null)
     {
         services.AddIngestion(configuration, resolveTokenizer);
         services.AddOptions<AccessOptions>().Bind(configuration.GetSection(AccessOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AccessOptions>>(new AccessOptionsValidator(configuration));
-        services.AddSingleton<TargetAuthorizer>();
+        services.AddSingleton(sp => new TargetAuthorizer(
+            sp.GetRequiredService<Azure.Storage.Blobs.BlobServiceClient>(), sp.GetRequiredService<IOptions<AccessOptions>>(), configuration,
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TargetAuthorizer>>()));
         services.AddOptions<RetrainOptions>().Bind(configuration.GetSection(RetrainOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RetrainOptions>, RetrainOptionsValidator>();
         services.AddSingleton<RunsCatalog>();

@@ -175,22 +175,32 @@ public sealed class TargetAccessTests(AzuriteFixture azurite)
     }
 
     [Theory]
-    [InlineData("AppServiceAuthentication", null, null, "App Service Authentication is off")]
-    [InlineData("AppServiceAuthentication", "False", null, "App Service Authentication is off")]
-    [InlineData("Local", null, "pipeline-func", "this host runs in App Service")]
-    public void A_mode_the_host_cannot_honour_stops_it_at_start(string mode, string? authEnabled, string? siteName, string reason)
+    [InlineData(null)]
+    [InlineData("False")]
+    public async Task Without_app_service_authentication_a_principal_header_is_not_trusted_even_with_the_right_role(string? authEnabled)
+    {
+        var dataset = await ArrangeAsync(_target);
+        using var host = Host(new Dictionary<string, string?> { ["Access:Mode"] = "AppServiceAuthentication", [AccessOptions.PlatformAuthenticationSetting] = authEnabled });
+
+        // Anyone can write this header when the platform does not strip it.
+        var forged = await CallAsync(host, "ListRuns", HttpTestHost.Request(principal: HttpTestHost.Principal("mallory", ["Pipeline.Read"])), _target, dataset);
+
+        Assert.Equal(StatusCodes.Status401Unauthorized, forged);
+    }
+
+    [Fact]
+    public void Local_mode_in_app_service_stops_the_host_at_start()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             [PipelineFunctionsExtensions.ConnectionSetting] = azurite.ConnectionString,
-            ["Access:Mode"] = mode,
-            [AccessOptions.PlatformAuthenticationSetting] = authEnabled,
-            [AccessOptions.HostedSiteSetting] = siteName,
+            ["Access:Mode"] = "Local",
+            [AccessOptions.HostedSiteSetting] = "pipeline-func",
         }).Build();
         using var services = new ServiceCollection().AddLogging().AddPipelineFunctions(configuration).BuildServiceProvider();
 
         var e = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<AccessOptions>>().Value);
 
-        Assert.Contains(reason, e.Message);
+        Assert.Contains("this host runs in App Service", e.Message);
     }
 }
