@@ -75,8 +75,10 @@ public sealed class TrainerWorker(
 
     private async Task SettleAsync(ReceivedRequest message, RunDisposition d)
     {
-        log.LogInformation("Request {RequestId} (run {RunId}): {Settlement} {Delay}, {Reason}", message.Request.RequestId, d.RunId, d.Settlement,
-            d.Settlement == RunSettlement.Defer ? (TimeSpan?)d.Delay : null, d.Reason);
+        if (d.Settlement == RunSettlement.Defer)
+            log.LogInformation("Request {RequestId} (run {RunId}): Defer for {Delay}, {Reason}", message.Request.RequestId, d.RunId, d.Delay, d.Reason);
+        else
+            log.LogInformation("Request {RequestId} (run {RunId}): {Settlement}, {Reason}", message.Request.RequestId, d.RunId, d.Settlement, d.Reason);
         try
         {
             switch (d.Settlement)

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
 using Pipeline.Functions.Access;
+using Pipeline.Functions.Http;
 using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Targets;
 
@@ -66,7 +67,7 @@ public sealed class RunsFunctions(RunsCatalog catalog, RetrainService retrain, T
         {
             key = keys.Count == 1 ? keys[0] ?? "" : "";
             if (RetrainService.KeyProblem(key) is { } keyProblem)
-                return new Http.ApiError(StatusCodes.Status400BadRequest, "invalid_idempotency_key", keyProblem).ToResult();
+                return new ApiError(StatusCodes.Status400BadRequest, "invalid_idempotency_key", keyProblem).ToResult();
         }
         var (body, error) = await RetrainBody.ReadAsync(request.Body, retrainOptions.Value.MaxDatasetIds, cancellationToken);
         if (error is not null) return error.ToResult();
