@@ -11,10 +11,10 @@ public sealed record ParquetLimits
     public int MaxPageHeaderBytes { get; init; } = 1 << 20;
 
     /// <summary>Largest page, compressed or not, and largest dictionary page.</summary>
-    public int MaxPageBytes { get; init; } = 64 << 20;
+    public int MaxPageBytes { get; init; } = 32 << 20;
 
     /// <summary>Page and dictionary bytes held at once over all the columns read together.</summary>
-    public long MaxLivePageBytes { get; init; } = 128L << 20;
+    public long MaxLivePageBytes { get; init; } = 96L << 20;
 
     /// <summary>Most schema elements (columns and groups) in a file.</summary>
     public int MaxSchemaElements { get; init; } = 100_000;
