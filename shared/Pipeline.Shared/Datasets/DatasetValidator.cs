@@ -118,7 +118,7 @@ public static class DatasetValidator
     }
 
     /// <summary>Raw bytes of the batches being validated at once (their normalised lines are about as many again).</summary>
-    internal const long MaxInFlightBytes = 32L << 20;
+    internal const long MaxInFlightBytes = 16L << 20;
 
     /// <summary>Admits batches while their bytes fit under a limit; one batch is always admitted when none is in flight.</summary>
     private sealed class ByteGate(long limitBytes)

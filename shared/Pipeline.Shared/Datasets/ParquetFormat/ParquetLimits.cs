@@ -11,7 +11,7 @@ public sealed record ParquetLimits
     public int MaxPageHeaderBytes { get; init; } = 1 << 20;
 
     /// <summary>Largest page, compressed or not, and largest dictionary page.</summary>
-    public int MaxPageBytes { get; init; } = 32 << 20;
+    public int MaxPageBytes { get; init; } = 16 << 20;
 
     /// <summary>Page and dictionary bytes held at once over all the columns read together.</summary>
     public long MaxLivePageBytes { get; init; } = 96L << 20;
