@@ -86,15 +86,17 @@ public static class DatasetValidator
         // when every batch is one max_line_bytes row on a many-core machine.
         var inFlight = Channel.CreateBounded<(Task<OutcomeBatch> Batch, long Bytes)>(Math.Max(2, settings.Parallelism * 2));
         var gate = new ByteGate(MaxInFlightBytes);
+        // Stops the producer when the consumer fails, so it does not wait for room forever.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var producer = Task.Run(async () =>
         {
             try
             {
-                while (await reader.NextAsync(ct).ConfigureAwait(false) is { } batch)
+                while (await reader.NextAsync(stop.Token).ConfigureAwait(false) is { } batch)
                 {
                     long bytes = batch.Count;
-                    await gate.EnterAsync(bytes, ct).ConfigureAwait(false);
-                    await inFlight.Writer.WriteAsync((Task.Run(() => RowOutcome.ForBatch(batch, parser, settings), ct), bytes), ct).ConfigureAwait(false);
+                    await gate.EnterAsync(bytes, stop.Token).ConfigureAwait(false);
+                    await inFlight.Writer.WriteAsync((Task.Run(() => RowOutcome.ForBatch(batch, parser, settings), stop.Token), bytes), stop.Token).ConfigureAwait(false);
                 }
                 inFlight.Writer.Complete();
             }
@@ -102,16 +104,24 @@ public static class DatasetValidator
             {
                 inFlight.Writer.Complete(e);
             }
-        }, ct);
+        }, stop.Token);
 
-        await foreach (var (task, bytes) in inFlight.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        try
         {
-            var batch = await task.ConfigureAwait(false);
-            state.Touch(batch);
-            foreach (ref readonly var outcome in batch.Rows) state.Consume(outcome, batch);
-            batch.Release();
-            gate.Exit(bytes);
-            await state.FlushAsync(sinks, ct).ConfigureAwait(false);
+            await foreach (var (task, bytes) in inFlight.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                var batch = await task.ConfigureAwait(false);
+                state.Touch(batch);
+                foreach (ref readonly var outcome in batch.Rows) state.Consume(outcome, batch);
+                batch.Release();
+                gate.Exit(bytes);
+                await state.FlushAsync(sinks, ct).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            throw;
         }
         await producer.ConfigureAwait(false);
         await inFlight.Reader.Completion.ConfigureAwait(false);
