@@ -66,8 +66,10 @@ public sealed class ChunkedTokenLogpsTests
         Assert.True(worst < 1e-9, $"max |grad - TRL grad| = {worst}");
     }
 
-    [Fact]
-    public void Tiny_llama_loss_and_every_parameter_gradient_equal_the_whole_logits_path()
+    [Theory]
+    [InlineData(7)]    // 7 positions per chunk: logits recomputed chunk by chunk in the backward
+    [InlineData(null)] // the default budget holds them all: one chunk, its graph kept
+    public void Tiny_llama_loss_and_every_parameter_gradient_equal_the_whole_logits_path(int? positionsPerChunk)
     {
         var data = TokenizedData.From(PreferenceData.Load(Path.Combine(RepoPaths.TinyLlama, "data.jsonl")), TrainingFixture.Tokenizer, 256, OverlongPolicy.Drop);
         using var scope = NewDisposeScope();
@@ -80,7 +82,8 @@ public sealed class ChunkedTokenLogpsTests
 
         using var model = TrainingFixture.Model();
         var vocab = model.Config.VocabSize;
-        var chunked = OrpoPass.ForwardBackward(model, batch, 0.1, normalizer, gradientCheckpointing: false, chunkBytes: 4L * vocab * 7);
+        var chunked = OrpoPass.ForwardBackward(model, batch, 0.1, normalizer, gradientCheckpointing: false,
+            chunkBytes: positionsPerChunk is int n ? 4L * vocab * n : null);
 
         var wholeLoss = whole.Loss.item<float>();
         Assert.True(Math.Abs(wholeLoss - chunked.Loss.item<float>()) <= 2e-6 * Math.Abs(wholeLoss), $"loss {wholeLoss} vs {chunked.Loss.item<float>()}");

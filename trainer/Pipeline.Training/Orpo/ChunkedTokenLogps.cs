@@ -41,6 +41,24 @@ public static class ChunkedTokenLogps
     }
 
     /// <summary>
+    /// All positions as one chunk, with a graph back to <paramref name="hidden"/>: when the logits fit in one chunk,
+    /// keeping them costs no more memory than a chunk and saves recomputing the lm_head matmul in the backward.
+    /// </summary>
+    public static TokenLogps Whole(Func<Tensor, Tensor> lmHead, Tensor hidden, Tensor inputIds)
+    {
+        using var scope = NewDisposeScope();
+        var (h, targets) = Flatten(hidden, inputIds);                  // (N, C), (N)
+        var logits = lmHead(h).to_type(LossDtype(hidden));             // (N, V)
+        var rows = hidden.shape[0];
+        var logps = TargetLogp(logits, targets).view(rows, -1);        // (2B, T-1)
+        var sums = logits.detach().sum(-1).view(rows, -1).sum(-1);      // (2B)
+        return new TokenLogps(logps.MoveToOuterDisposeScope(), sums.MoveToOuterDisposeScope(), logits.shape[1]);
+    }
+
+    /// <summary>Positions of a batch whose logits the chunks cover: 2B (T-1).</summary>
+    public static long Positions(Tensor inputIds) => inputIds.shape[0] * (inputIds.shape[1] - 1);
+
+    /// <summary>
     /// d loss / d hidden (2B, T, C) from d loss / d logps (2B, T-1): each chunk's logits are recomputed with a graph and
     /// back-propagated, so the lm_head's weight (or an adapter on it) also receives its gradient here.
     /// </summary>
