@@ -31,6 +31,7 @@ internal static class OrpoStepBenchmark
         TorchRuntime.Configure(threads, IntArg(args, "--mmap-threshold", TorchRuntime.DefaultMmapThresholdBytes));
         if (IntArg(args, "--trim-threshold", 0) is > 0 and var trim)
             Mallopt(-1, trim); // M_TRIM_THRESHOLD: freed heap top kept up to this size instead of returned (and faulted in again)
+        Console.WriteLine($"CPU: {PyTorchPeer.CpuDescription()}");
         Console.WriteLine($"orpo-step: {Pairs} pairs = {2 * Pairs} rows x {Seq} tokens ({Prompt} prompt), {threads} threads (intra-op and interop), " +
                           $"{rounds} alternating rounds of 1 warm-up + {steps} timed steps; load average {LoadAverage()}");
         var matmul = MatmulGflops();

@@ -66,6 +66,13 @@ public static class OrpoTrainer
     }
 
     /// <summary>
+    /// The dtype to load the base in. Frozen under LoRA: as stored (bf16 with bf16: true). Fully trained: float32, or as
+    /// stored under bf16, where the float32 master weights are taken from the stored values. Null: as stored.
+    /// </summary>
+    internal static ScalarType? LoadDtype(OrpoConfig c) =>
+        c.UsePeft ? (c.Bf16 ? ScalarType.BFloat16 : null) : (c.Bf16 ? null : ScalarType.Float32);
+
+    /// <summary>
     /// Loads the base in the dtype the run computes in, trains and writes the model (full fine-tuning) or the PEFT
     /// adapter, and frees the model; returns the adapter, whose weights outlive the model for merging.
     /// </summary>
@@ -73,10 +80,7 @@ public static class OrpoTrainer
         CancellationToken ct, CancellationToken checkpointAndStop, Device device, MemoryMeter memory, out TrainResult result)
     {
         var c = job.Config;
-        // Frozen under LoRA: kept as stored (bf16 with bf16: true). Fully trained: float32, or as stored under bf16, where
-        // the float32 masters are taken from the stored values.
-        ScalarType? dtype = c.UsePeft ? (c.Bf16 ? ScalarType.BFloat16 : null) : (c.Bf16 ? null : ScalarType.Float32);
-        using var model = HfModelFolder.Load(job.ModelDir, device, dtype);
+        using var model = HfModelFolder.Load(job.ModelDir, device, LoadDtype(c));
         var adapter = c.Lora is { } lora ? LoraAdapter.Attach(model, lora) : null;
         try
         {
