@@ -30,7 +30,7 @@ public sealed class Bf16LoraTests
         var result = OrpoTrainer.Run(new TrainJob(baseDir, Path.Combine(RepoPaths.TinyLlama, "data.jsonl"), output, config), null, CancellationToken.None);
 
         Assert.Equal(3, result.GlobalStep);
-        var merged = Path.Combine(output, "merged");
+        var merged = Path.Combine(output, TrainOutput.MergedFolder);
         Assert.Equal("bfloat16", LlamaConfig.Load(Path.Combine(merged, "config.json")).TorchDtype);
         Assert.All(Safetensors.ReadHeaders(Path.Combine(merged, "model.safetensors"))[0].Tensors.Values, e => Assert.Equal("BF16", e.Dtype));
         Assert.All(Safetensors.ReadHeaders(Path.Combine(output, "adapter_model.safetensors"))[0].Tensors.Values, e => Assert.Equal("F32", e.Dtype));

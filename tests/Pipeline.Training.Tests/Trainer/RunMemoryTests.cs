@@ -25,7 +25,7 @@ public sealed class RunMemoryTests
         using var model = TrainingFixture.Model();
         var result = OrpoTrainer.Train(model, data, null, TrainingFixture.SmallConfig with { MaxSteps = 3 }, dir, false, null, CancellationToken.None);
 
-        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "train_summary.json"))).RootElement;
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, TrainOutput.SummaryFile))).RootElement;
         var peak = summary.GetProperty("peak_memory_bytes").GetInt64();
         Assert.Equal("cpu_rss", summary.GetProperty("peak_memory_kind").GetString());
         Assert.Equal(result.PeakMemoryBytes, peak);
@@ -35,7 +35,7 @@ public sealed class RunMemoryTests
         Assert.InRange(afterSetup, 1, peak);
         Assert.InRange(betweenSteps, 1, peak);
         // metrics.jsonl carries it too, so the report can show it.
-        var logged = File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).Last();
+        var logged = File.ReadAllLines(Path.Combine(dir, TrainOutput.MetricsFile)).Select(l => JsonDocument.Parse(l).RootElement).Last();
         Assert.InRange(logged.GetProperty("peak_memory_bytes").GetDouble(), afterSetup, peak);
     }
 }

@@ -7,9 +7,9 @@ using Pipeline.Shared.Tokenization;
 using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Data;
 using Pipeline.Training.Evaluation;
+using Pipeline.Training.Model;
 using Pipeline.Training.Orpo;
 using TorchSharp;
-using Pipeline.Training.Model;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
