@@ -5,7 +5,8 @@ the same ORPO step (TRL's loss, orpo_step.py), in float32 as transformers loads 
 checkpointing. Qwen2 (q/k/v bias), Qwen3 (q_norm / k_norm) and Llama 3 (rope_scaling llama3) as modeling_*.py.
 --mode lora: frozen base, LoRA r 16 / alpha 32 on all seven projections (PEFT's init: A Kaiming-uniform, B zero);
 --mode full: every weight trains. AdamW (lr 1e-4), clip 1.0. Debian's torch 1.13 has no SDPA: explicit attention.
-Prints one JSON line: load_s, step_s (timed steps), tokens_per_step, peak / after-load / between-steps RSS."""
+Prints one JSON line: load_s, step_s (timed steps), tokens_per_step, peak / after-load / between-steps RSS, and the
+first step's loss (before any update: the same as ours for the same checkpoint and batch)."""
 import argparse, json, math, os, struct, sys, time
 import torch
 import torch.nn as nn
@@ -168,10 +169,11 @@ def main():
     ids, mask, labels = (torch.tensor(batch[k]) for k in ("input_ids", "attention_mask", "labels"))
     assert bool(mask.all()), "the peer's loss assumes no padding (real-size batches have none)"
     pairs = ids.shape[0] // 2
-    after_load, between, steps, loss = rss(), 0, [], None
+    after_load, between, steps, losses = rss(), 0, [], []
     for step in range(a.warmup + a.steps):
         t = time.perf_counter()
         loss = orpo_loss(model(ids), ids, labels, 0.1, pairs)
+        losses.append(loss.item())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
@@ -181,7 +183,7 @@ def main():
         between = max(between, rss())
     print(json.dumps({"framework": f"PyTorch {torch.__version__} fp32", "load_s": load_s, "step_s": steps,
                       "tokens_per_step": int(mask.sum()), "peak_rss_bytes": rss("VmHWM"), "after_load_bytes": after_load,
-                      "between_steps_bytes": between, "loss": loss.item()}))
+                      "between_steps_bytes": between, "first_loss": losses[0]}))
 
 
 if __name__ == "__main__":

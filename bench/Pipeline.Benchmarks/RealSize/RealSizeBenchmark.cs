@@ -50,7 +50,7 @@ internal static class RealSizeBenchmark
                 if (args.Contains("--skip-pytorch"))
                     continue;
                 var peerMode = mode == "full" ? "full" : "lora";
-                var peer = peerMode == "lora" && loraPeer is not null ? loraPeer : PeerOrNull(dir, batchFile, peerMode, steps, threads);
+                var peer = peerMode == "lora" && loraPeer is not null ? loraPeer : PeerOrNull(shape, dir, batchFile, peerMode, steps, threads);
                 if (peerMode == "lora") loraPeer = peer;
                 if (peer is { } p && (mode != "lora-fp32" || !modes.Contains("lora")))
                 {
@@ -60,24 +60,34 @@ internal static class RealSizeBenchmark
             }
         }
         Console.WriteLine();
-        Console.WriteLine($"| shape | run | framework | load s | s/step | tokens/s | peak RSS GB | RSS after load GB | RSS between steps GB |  (load average {ModelStepBenchmark.LoadAverage()})");
-        Console.WriteLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine($"| shape | run | framework | load s | s/step | tokens/s | peak RSS GB | RSS after load GB | RSS between steps GB | first loss |  (load average {ModelStepBenchmark.LoadAverage()})");
+        Console.WriteLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         rows.ForEach(Console.WriteLine);
         return 0;
     }
 
     /// <summary>The PyTorch peer, or null when this machine lacks the memory for it (reported) or PyTorch.</summary>
-    private static JsonElement? PeerOrNull(string dir, string batchFile, string mode, int steps, int threads)
+    private static JsonElement? PeerOrNull(RealShape shape, string dir, string batchFile, string mode, int steps, int threads)
     {
-        var weights = new DirectoryInfo(dir).EnumerateFiles("*.safetensors").Sum(f => f.Length);
-        var need = (mode == "full" ? 10 : 3) * weights * 2 + (3L << 30); // float32 copy, + gradients and Adam moments when full
+        // float32 weights (x4 with gradients and Adam moments), about 7 copies of the (2B, T, V) float32 logits, runtime.
+        var float32 = 2 * new DirectoryInfo(dir).EnumerateFiles("*.safetensors").Sum(f => f.Length);
+        var logits = 4L * 2 * RealShapes.Pairs * RealShapes.SequenceTokens * shape.Config.VocabSize;
+        var need = float32 * (mode == "full" ? 4 : 1) + 7 * logits + (2L << 30);
         if (AvailableBytes() < need)
         {
             Console.WriteLine($"  PyTorch peer {mode} skipped: needs about {need / 1e9:F0} GB, {AvailableBytes() / 1e9:F0} GB available");
             return null;
         }
-        return PyTorchPeer.Run("real_step.py", ["--model-dir", dir, "--batch", batchFile, "--mode", mode, "--steps", $"{steps}", "--warmup", "1",
-            "--threads", $"{threads}"], threads);
+        try
+        {
+            return PyTorchPeer.Run("real_step.py", ["--model-dir", dir, "--batch", batchFile, "--mode", mode, "--steps", $"{steps}", "--warmup", "1",
+                "--threads", $"{threads}"], threads);
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.WriteLine($"  PyTorch peer {mode} failed: {e.Message.Split('\n')[0]}");
+            return null;
+        }
     }
 
     private static string Row(string shape, string mode, JsonElement r)
@@ -87,7 +97,8 @@ internal static class RealSizeBenchmark
         var tokens = r.GetProperty("tokens_per_step").GetDouble();
         static string Gb(JsonElement r, string key) => r.TryGetProperty(key, out var v) && v.GetInt64() > 0 ? $"{v.GetInt64() / 1e9:F2}" : "-";
         return $"| {shape} | {mode} | {r.GetProperty("framework").GetString()} | {r.GetProperty("load_s").GetDouble():F1} | {perStep:F1} | " +
-               $"{tokens / perStep:F0} | {Gb(r, "peak_rss_bytes")} | {Gb(r, "after_load_bytes")} | {Gb(r, "between_steps_bytes")} |";
+               $"{tokens / perStep:F0} | {Gb(r, "peak_rss_bytes")} | {Gb(r, "after_load_bytes")} | {Gb(r, "between_steps_bytes")} | " +
+               $"{r.GetProperty("first_loss").GetDouble():F4} |";
     }
 
     /// <summary>`real-size-run`: one configuration in this process, printed as one JSON line.</summary>
@@ -111,10 +122,12 @@ internal static class RealSizeBenchmark
         using var adapter = config.Lora is { } lora ? LoraAdapter.Attach(model, lora) : null;
         adapter?.DisableDropout(); // TRL's disable_dropout default
         var stamps = new List<double>();
+        var losses = new List<double>();
         var stepClock = new Stopwatch();
         var progress = new Progress(p =>
         {
             stamps.Add(stepClock.Elapsed.TotalSeconds);
+            losses.Add(p.Loss);
             stepClock.Restart();
         });
         stepClock.Start();
@@ -130,7 +143,7 @@ internal static class RealSizeBenchmark
             ["peak_rss_bytes"] = result.PeakMemoryBytes,
             ["after_load_bytes"] = result.MemoryAfterSetupBytes,
             ["between_steps_bytes"] = result.MemoryBetweenStepsBytes,
-            ["loss"] = result.TrainLoss,
+            ["first_loss"] = losses[0], // before any update: the peer's first loss, for the same checkpoint and batch
         };
         Console.WriteLine(json.ToJsonString());
         return 0;
