@@ -7,7 +7,7 @@ checkpointing. Qwen2 (q/k/v bias), Qwen3 (q_norm / k_norm) and Llama 3 (rope_sca
 --mode full: every weight trains. AdamW (lr 1e-4), clip 1.0. Debian's torch 1.13 has no SDPA: explicit attention.
 Prints one JSON line: load_s, step_s (timed steps), tokens_per_step, peak / after-load / between-steps RSS, and the
 first step's loss (before any update: the same as ours for the same checkpoint and batch)."""
-import argparse, json, math, os, struct, sys, time
+import argparse, json, math, os, resource, struct, sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -169,9 +169,10 @@ def main():
     ids, mask, labels = (torch.tensor(batch[k]) for k in ("input_ids", "attention_mask", "labels"))
     assert bool(mask.all()), "the peer's loss assumes no padding (real-size batches have none)"
     pairs = ids.shape[0] // 2
-    after_load, between, steps, losses = rss(), 0, [], []
+    after_load, between, steps, cpu, losses = rss(), 0, [], [], []
     for step in range(a.warmup + a.steps):
         t = time.perf_counter()
+        u = resource.getrusage(resource.RUSAGE_SELF)
         loss = orpo_loss(model(ids), ids, labels, 0.1, pairs)
         losses.append(loss.item())
         opt.zero_grad(set_to_none=True)
@@ -180,8 +181,10 @@ def main():
         opt.step()
         if step >= a.warmup:
             steps.append(time.perf_counter() - t)
+            v = resource.getrusage(resource.RUSAGE_SELF)
+            cpu.append(v.ru_utime + v.ru_stime - u.ru_utime - u.ru_stime)
         between = max(between, rss())
-    print(json.dumps({"framework": f"PyTorch {torch.__version__} fp32", "load_s": load_s, "step_s": steps,
+    print(json.dumps({"framework": f"PyTorch {torch.__version__} fp32", "load_s": load_s, "step_s": steps, "cpu_s": cpu,
                       "tokens_per_step": int(mask.sum()), "peak_rss_bytes": rss("VmHWM"), "after_load_bytes": after_load,
                       "between_steps_bytes": between, "first_loss": losses[0]}))
 
