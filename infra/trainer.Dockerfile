@@ -43,7 +43,8 @@ ENV DOTNET_ROOT=/usr/share/dotnet \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility \
     PIPELINE_HEARTBEAT_FILE=/tmp/pipeline/heartbeat \
     Worker__Device=cuda \
-    Worker__WorkDirectory=/work
+    Worker__WorkDirectory=/work/runs \
+    Worker__CacheDirectory=/work/cache
 COPY --from=build /app /app
 WORKDIR /work
 USER trainer

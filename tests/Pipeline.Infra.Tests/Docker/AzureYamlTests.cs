@@ -75,6 +75,7 @@ public sealed class AzureYamlTests
         var own = new HashSet<string>
         {
             "DEPLOY_FUNCTIONS", "DEPLOY_BLOB_SUBSCRIPTION", "SKIP_TRAINER_BUILD", "TRAINER_IMAGE", "AZURE_EXTENSION_USE_DYNAMIC_INSTALL",
+            "BUDGET_START_DATE",
         };
 
         var scripts = Hooks().Select(h => h.Script).Distinct().ToList();

@@ -1,5 +1,6 @@
-// The predeploy and postdeploy hooks, sh and pwsh alike: the Event Grid subscription is provisioned once the function
-// is live (without rebuilding the image), and DEPLOY_FUNCTIONS=false stops `azd deploy` with what to run instead.
+// The preprovision, predeploy and postdeploy hooks, sh and pwsh alike: the budget's start month is pinned once, the
+// Event Grid subscription is provisioned once the function is live (without rebuilding the image), and
+// DEPLOY_FUNCTIONS=false stops `azd deploy` with what to run instead.
 namespace Pipeline.Infra.Tests.Hooks;
 
 public sealed class DeployHookTests : IDisposable
@@ -7,6 +8,24 @@ public sealed class DeployHookTests : IDisposable
     private readonly HookRun _hook = new();
 
     public void Dispose() => _hook.Dispose();
+
+    [Theory]
+    [InlineData("sh")]
+    [InlineData("pwsh")]
+    public async Task Preprovision_pins_the_budget_start_to_this_month_once(string shell)
+    {
+        var env = HookRun.AzdEnvironment();
+
+        var first = await _hook.RunAsync(shell, "preprovision", env);
+        env["BUDGET_START_DATE"] = "2026-01-01";
+        var later = await _hook.RunAsync(shell, "preprovision", env);
+
+        Assert.True(first.ExitCode == 0, first.Output);
+        var set = Assert.Single(first.Calls);
+        Assert.Equal(["env", "set", "BUDGET_START_DATE", DateTime.UtcNow.ToString("yyyy-MM-01")], set.Args);
+        Assert.Equal(0, later.ExitCode);
+        Assert.Empty(later.Calls);
+    }
 
     [Theory]
     [InlineData("sh")]

@@ -34,7 +34,7 @@ public sealed class HookRun : IDisposable
 
     private static readonly string[] Inherited =
     [
-        .. AzdEnvironment().Keys, "DEPLOY_FUNCTIONS", "DEPLOY_BLOB_SUBSCRIPTION", "SKIP_TRAINER_BUILD",
+        .. AzdEnvironment().Keys, "DEPLOY_FUNCTIONS", "DEPLOY_BLOB_SUBSCRIPTION", "SKIP_TRAINER_BUILD", "BUDGET_START_DATE",
         "AZURE_EXTENSION_USE_DYNAMIC_INSTALL", "STUB_SIGNED_IN", "STUB_IMAGE_EXISTS",
     ];
 
