@@ -44,12 +44,10 @@ public sealed class TelemetryExportTests
             await host.StopAsync();
         } // disposing the providers flushes every exporter
 
-        List<JsonElement> envelopes;
-        lock (ingestion.Envelopes) envelopes = [.. ingestion.Envelopes];
-        string? Kind(JsonElement e) => e.GetProperty("data").GetProperty("baseType").GetString();
-        string? OperationId(JsonElement e) => e.GetProperty("tags").TryGetProperty("ai.operation.id", out var id) ? id.GetString() : null;
-
-        string Text(JsonElement e) => e.GetProperty("data").GetProperty("baseData").GetProperty("message").GetString()!;
+        var envelopes = ingestion.Received();
+        string? Kind(JsonElement e) => IngestionStandIn.Kind(e);
+        string? OperationId(JsonElement e) => IngestionStandIn.OperationId(e);
+        string Text(JsonElement e) => IngestionStandIn.Message(e);
 
         var message = Assert.Single(envelopes, e => Kind(e) == "MessageData" && Text(e).Contains("wrote version"));
         Assert.Equal("Run run-1 of support-bot wrote version v0007", Text(message));
