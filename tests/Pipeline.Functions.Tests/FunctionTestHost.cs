@@ -16,10 +16,11 @@ internal sealed class FunctionTestHost : IDisposable
 {
     private readonly ServiceProvider _services;
 
-    public FunctionTestHost(AzuriteFixture azurite)
+    public FunctionTestHost(AzuriteFixture azurite, Dictionary<string, string?>? settings = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { [PipelineFunctionsExtensions.ConnectionSetting] = azurite.ConnectionString })
+            .AddInMemoryCollection(settings ?? [])
             .Build();
         var services = new ServiceCollection().AddLogging();
         services.AddPipelineFunctions(configuration);

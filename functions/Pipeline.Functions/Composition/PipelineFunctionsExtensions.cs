@@ -1,4 +1,5 @@
-// Wires the functions to the shared ingestion service: storage options (validated at start), clients, publisher.
+// Wires the functions to the shared ingestion service: storage options (validated at start), clients, publisher, and
+// the upload's options and direct-upload SAS.
 using Azure.Core;
 using Azure.Identity;
 using Azure.Storage.Blobs;
@@ -7,6 +8,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pipeline.Functions.Upload;
 using Pipeline.Shared.Datasets;
 using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Queues;
@@ -49,7 +52,22 @@ public static class PipelineFunctionsExtensions
             sp.GetRequiredService<BlobServiceClient>(), sp.GetRequiredService<ITrainingRequestPublisher>(),
             resolveTokenizer ?? TokenizerResolvers.Builtin, StorageRetry.Create(), sp.GetService<ILogger<IngestionService>>()));
         services.AddSingleton<Runs.RunsCatalog>();
+
+        // Large uploads: a direct-upload SAS above the host's request limit (Upload section, validated at start).
+        services.AddOptions<UploadOptions>().Bind(configuration.GetSection(UploadOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<UploadOptions>, UploadOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new DirectUploadSas(sp.GetRequiredService<BlobServiceClient>(),
+            sp.GetRequiredService<IOptions<UploadOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         return services;
+    }
+
+    private sealed class UploadOptionsValidator : IValidateOptions<UploadOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, UploadOptions options) =>
+            options.Problems() is { Count: > 0 } p
+                ? ValidateOptionsResult.Fail(p)
+                : ValidateOptionsResult.Success;
     }
 
     /// <summary>Identity-based storage: the blob service URI (the queue service URI sits beside it).</summary>
