@@ -22,8 +22,8 @@ using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Queues;
 using Pipeline.Shared.Queues.StorageQueue;
 using Pipeline.Shared.Storage;
-using Pipeline.Shared.Versions;
 using Pipeline.Testing;
+using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;
 using Pipeline.Worker;
@@ -40,7 +40,7 @@ internal static class WorkerBenchmark
         using var azurite = new AzuriteFixture();
         var root = Directory.CreateTempSubdirectory("worker-bench-").FullName;
         var model = Path.Combine(root, "base");
-        InitModelCommand.Run(new InitModelOptions("tiny", model, 1));
+        ModelInit.Write(new InitModelOptions("tiny", model, 1));
         var data = Path.Combine(root, "pairs.jsonl");
         await File.WriteAllLinesAsync(data, Enumerable.Range(0, 64).Select(i => JsonSerializer.Serialize(new
         {
@@ -66,9 +66,9 @@ internal static class WorkerBenchmark
     private static async Task StartupLatencyAsync(AzuriteFixture azurite, string root, string model, string data, JsonObject orpo)
     {
         var blobs = azurite.BlobService();
-        foreach (var c in StorageLayout.Containers.Append(BaseModelCache.BaseModelsContainer)) await blobs.GetBlobContainerClient(c).CreateIfNotExistsAsync();
+        foreach (var c in StorageLayout.Containers.Append(StorageLayout.BaseModels)) await blobs.GetBlobContainerClient(c).CreateIfNotExistsAsync();
         foreach (var file in Directory.GetFiles(model))
-            await blobs.GetBlobContainerClient(BaseModelCache.BaseModelsContainer).GetBlobClient("tiny/" + Path.GetFileName(file)).UploadAsync(file, overwrite: true);
+            await blobs.GetBlobContainerClient(StorageLayout.BaseModels).GetBlobClient("tiny/" + Path.GetFileName(file)).UploadAsync(file, overwrite: true);
         var profile = new JsonObject
         {
             ["training"] = new JsonObject
@@ -100,7 +100,7 @@ internal static class WorkerBenchmark
         builder.Services.AddTrainerWorker(builder.Configuration);
         using var host = builder.Build();
         var run = host.RunAsync();
-        var versions = new ModelVersionStore(blobs.GetBlobContainerClient(StorageLayout.Models));
+        var versions = new ModelVersionStore(blobs);
         Console.WriteLine("request -> training started (received_at to the engine call; base model cache cold for the first):");
         for (var i = 0; i < requests.Count; i++)
         {
@@ -134,14 +134,14 @@ internal static class WorkerBenchmark
     {
         var runs = azurite.BlobService().GetBlobContainerClient(StorageLayout.Runs);
         await runs.CreateIfNotExistsAsync();
-        var store = new RunStatusStore(runs);
+        var store = new RunStore(azurite.BlobService());
         var initial = new RunStatus
         {
             State = RunState.Running, Target = "bench", RunId = "run-report-cost", RequestId = "req-bench", DatasetIds = ["ds"],
             CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
         };
-        await store.TryCreateAsync(initial, CancellationToken.None);
-        await using var lease = (await RunLease.TryAcquireAsync(store.Blob("bench", "run-report-cost"), "bench", "run-report-cost", TimeSpan.FromSeconds(15), NullLogger.Instance, CancellationToken.None))!;
+        await store.TryCreateStatusAsync(initial, CancellationToken.None);
+        await using var lease = (await RunLease.TryAcquireAsync(store.StatusBlob("bench", "run-report-cost"), "bench", "run-report-cost", TimeSpan.FromSeconds(15), NullLogger.Instance, CancellationToken.None))!;
         await using var status = new RunStatusReporter(store, lease, initial, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), StorageRetry.Create(), NullLogger.Instance);
         var progress = new RunProgress(status);
         var metrics = new Dictionary<string, double> { ["loss"] = 1 };
@@ -181,18 +181,18 @@ internal static class WorkerBenchmark
 
             {
                 var runId = $"run-bench-{label}-{r}";
-                var statusStore = new RunStatusStore(runs);
+                var statusStore = new RunStore(azurite.BlobService());
                 var initial = new RunStatus
                 {
                     State = RunState.Running, Target = "bench", RunId = runId, RequestId = "req-bench", DatasetIds = ["ds"],
                     CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
                 };
-                await statusStore.TryCreateAsync(initial, CancellationToken.None);
-                await using var lease = (await RunLease.TryAcquireAsync(statusStore.Blob("bench", runId), "bench", runId, TimeSpan.FromSeconds(15), NullLogger.Instance, CancellationToken.None))!;
+                await statusStore.TryCreateStatusAsync(initial, CancellationToken.None);
+                await using var lease = (await RunLease.TryAcquireAsync(statusStore.StatusBlob("bench", runId), "bench", runId, TimeSpan.FromSeconds(15), NullLogger.Instance, CancellationToken.None))!;
                 await using var status = new RunStatusReporter(statusStore, lease, initial, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), retry, NullLogger.Instance);
                 var output = Path.Combine(root, $"worker-{label}-{r}");
                 await using var uploader = new CheckpointUploader(new CheckpointStore(runs, "bench", runId, retry, NullLogger.Instance),
-                    runs.GetBlobClient(RunBlobs.Metrics("bench", runId)), output, null, TimeSpan.FromSeconds(1), retry, NullLogger.Instance);
+                    statusStore.MetricsBlob("bench", runId), output, null, TimeSpan.FromSeconds(1), retry, NullLogger.Instance);
                 // The last checkpoint's upload is counted in this run's CPU too.
                 worker.Add(await Timed(workerCpu, async () =>
                 {

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
-using Pipeline.Shared.Versions;
 using Pipeline.Worker;
 
 namespace Pipeline.Worker.Tests;
@@ -11,7 +11,7 @@ public sealed class BaseModelCacheTests(AzuriteFixture azurite)
 {
     private static async Task UploadTinyLlamaAsync(Azure.Storage.Blobs.BlobServiceClient blobs, string folder)
     {
-        var container = blobs.GetBlobContainerClient(BaseModelCache.BaseModelsContainer);
+        var container = blobs.GetBlobContainerClient(StorageLayout.BaseModels);
         await container.CreateIfNotExistsAsync();
         foreach (var file in Directory.GetFiles(RepoPaths.TinyLlama))
             await container.GetBlobClient($"{folder}/{Path.GetFileName(file)}").UploadAsync(file, overwrite: true);
@@ -57,7 +57,7 @@ public sealed class BaseModelCacheTests(AzuriteFixture azurite)
     public async Task A_base_model_that_does_not_exist_is_a_clear_input_error()
     {
         var cache = new BaseModelCache(azurite.BlobService(), Directory.CreateTempSubdirectory().FullName, StorageRetry.Create(), NullLogger.Instance);
-        await azurite.BlobService().GetBlobContainerClient(BaseModelCache.BaseModelsContainer).CreateIfNotExistsAsync();
+        await azurite.BlobService().GetBlobContainerClient(StorageLayout.BaseModels).CreateIfNotExistsAsync();
 
         var e = await Assert.ThrowsAsync<RunInputException>(() => cache.ResolveAsync("base-models/nothing-here", CancellationToken.None));
         var local = await Assert.ThrowsAsync<RunInputException>(() => cache.ResolveAsync("/no/such/folder", CancellationToken.None));

@@ -33,7 +33,7 @@ public sealed class CheckpointStoreTests(AzuriteFixture azurite)
         await store.UploadAsync(LocalCheckpoint(2), 2, CancellationToken.None); // an upload repeated after a crash keeps it too
 
         var blobs = new List<string>();
-        await foreach (var blob in runs.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = RunBlobs.CheckpointPrefix("agent", "run-1", 2) }))
+        await foreach (var blob in runs.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = StorageLayout.RunCheckpointPrefix("agent", "run-1", 2) }))
             blobs.Add(blob.Name);
 
         Assert.Equal(3, blobs.Count); // weights.dat, trainer_state.json, the marker
@@ -66,7 +66,7 @@ public sealed class CheckpointStoreTests(AzuriteFixture azurite)
         var (store, runs) = await NewStoreAsync();
         await store.UploadAsync(LocalCheckpoint(2), 2, CancellationToken.None);
         // A worker died while uploading step 4: its weights are there, its marker is not.
-        await runs.UploadBlobAsync(RunBlobs.CheckpointPrefix("agent", "run-1", 4) + "weights.dat", BinaryData.FromBytes(new byte[10]));
+        await runs.UploadBlobAsync(StorageLayout.RunCheckpointPrefix("agent", "run-1", 4) + "weights.dat", BinaryData.FromBytes(new byte[10]));
 
         var restored = await store.RestoreNewestAsync(Directory.CreateTempSubdirectory().FullName, Name, CancellationToken.None);
 
@@ -81,7 +81,7 @@ public sealed class CheckpointStoreTests(AzuriteFixture azurite)
         await store.UploadAsync(LocalCheckpoint(2), 2, CancellationToken.None);
         await store.UploadAsync(LocalCheckpoint(4), 4, CancellationToken.None);
         // One flipped byte in the newest weights, same length.
-        var blob = runs.GetBlobClient(RunBlobs.CheckpointPrefix("agent", "run-1", 4) + "weights.dat");
+        var blob = runs.GetBlobClient(StorageLayout.RunCheckpointPrefix("agent", "run-1", 4) + "weights.dat");
         var bytes = (await blob.DownloadContentAsync()).Value.Content.ToArray();
         bytes[500] ^= 0xFF;
         await blob.UploadAsync(BinaryData.FromBytes(bytes), overwrite: true);

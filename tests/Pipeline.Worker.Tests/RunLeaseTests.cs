@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
 using Pipeline.Worker;
@@ -10,18 +11,20 @@ public sealed class RunLeaseTests(AzuriteFixture azurite)
 {
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(15);
 
-    private async Task<(RunStatusStore Store, RunStatus Status)> NewRunAsync()
+    // Each test has a target of its own in the shared runs container.
+    private readonly string _target = "agent-" + Guid.NewGuid().ToString("N")[..8];
+
+    private async Task<(RunStore Store, RunStatus Status)> NewRunAsync()
     {
-        var runs = azurite.BlobService().GetBlobContainerClient("runs-" + Guid.NewGuid().ToString("N")[..12]);
-        await runs.CreateAsync();
-        var store = new RunStatusStore(runs);
+        await azurite.BlobService().GetBlobContainerClient(StorageLayout.Runs).CreateIfNotExistsAsync();
+        var store = new RunStore(azurite.BlobService());
         var status = new RunStatus
         {
-            State = RunState.Queued, Target = "agent", RunId = "run-1", RequestId = "req-1", DatasetIds = ["ds"],
+            State = RunState.Queued, Target = _target, RunId = "run-1", RequestId = "req-1", DatasetIds = ["ds"],
             CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
         };
-        Assert.True(await store.TryCreateAsync(status, CancellationToken.None));
-        Assert.False(await store.TryCreateAsync(status, CancellationToken.None));
+        Assert.True(await store.TryCreateStatusAsync(status, CancellationToken.None));
+        Assert.False(await store.TryCreateStatusAsync(status, CancellationToken.None));
         return (store, status);
     }
 
@@ -29,7 +32,7 @@ public sealed class RunLeaseTests(AzuriteFixture azurite)
     public async Task A_second_worker_cannot_take_a_leased_run_but_the_same_worker_id_can()
     {
         var (store, _) = await NewRunAsync();
-        var blob = store.Blob("agent", "run-1");
+        var blob = store.StatusBlob(_target, "run-1");
         await using var first = await RunLease.TryAcquireAsync(blob, "worker-a", "run-1", Duration, NullLogger.Instance, CancellationToken.None);
 
         var other = await RunLease.TryAcquireAsync(blob, "worker-b", "run-1", Duration, NullLogger.Instance, CancellationToken.None);
@@ -44,18 +47,18 @@ public sealed class RunLeaseTests(AzuriteFixture azurite)
     public async Task Status_is_written_only_under_the_lease_and_the_run_is_free_after_release()
     {
         var (store, status) = await NewRunAsync();
-        var blob = store.Blob("agent", "run-1");
+        var blob = store.StatusBlob(_target, "run-1");
         var lease = (await RunLease.TryAcquireAsync(blob, "worker-a", "run-1", Duration, NullLogger.Instance, CancellationToken.None))!;
 
-        await store.WriteAsync(status with { State = RunState.Running }, lease.LeaseId, CancellationToken.None);
+        await store.WriteStatusAsync(status with { State = RunState.Running }, lease.LeaseId, CancellationToken.None);
         var stranger = RunLease.LeaseIdFor("worker-b", "run-1");
         var denied = await Assert.ThrowsAsync<Azure.RequestFailedException>(() =>
-            store.WriteAsync(status with { State = RunState.Failed }, stranger, CancellationToken.None));
+            store.WriteStatusAsync(status with { State = RunState.Failed }, stranger, CancellationToken.None));
         await lease.ReleaseAsync(CancellationToken.None);
         await lease.DisposeAsync();
         await using var next = await RunLease.TryAcquireAsync(blob, "worker-b", "run-1", Duration, NullLogger.Instance, CancellationToken.None);
 
-        Assert.Equal(RunState.Running, (await store.ReadAsync("agent", "run-1", CancellationToken.None))!.State);
+        Assert.Equal(RunState.Running, (await store.ReadStatusAsync(_target, "run-1", CancellationToken.None))!.State);
         Assert.True(denied.Status is 409 or 412);
         Assert.NotNull(next);
     }
@@ -64,12 +67,12 @@ public sealed class RunLeaseTests(AzuriteFixture azurite)
     public async Task Progress_reports_reach_status_json_asynchronously_and_state_changes_at_once()
     {
         var (store, status) = await NewRunAsync();
-        await using var lease = (await RunLease.TryAcquireAsync(store.Blob("agent", "run-1"), "worker-a", "run-1", Duration, NullLogger.Instance, CancellationToken.None))!;
+        await using var lease = (await RunLease.TryAcquireAsync(store.StatusBlob(_target, "run-1"), "worker-a", "run-1", Duration, NullLogger.Instance, CancellationToken.None))!;
         await using var reporter = new RunStatusReporter(store, lease, status, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5),
             StorageRetry.Create(), NullLogger.Instance);
 
         await reporter.SetAsync(s => s with { State = RunState.Running }, CancellationToken.None);
-        var afterSet = await store.ReadAsync("agent", "run-1", CancellationToken.None);
+        var afterSet = await store.ReadStatusAsync(_target, "run-1", CancellationToken.None);
         for (var step = 1; step <= 1000; step++)
         {
             var s1 = step;
@@ -79,7 +82,7 @@ public sealed class RunLeaseTests(AzuriteFixture azurite)
         for (var i = 0; i < 50 && seen?.Step != 1000; i++)
         {
             await Task.Delay(100);
-            seen = await store.ReadAsync("agent", "run-1", CancellationToken.None);
+            seen = await store.ReadStatusAsync(_target, "run-1", CancellationToken.None);
         }
 
         Assert.Equal(RunState.Running, afterSet!.State);

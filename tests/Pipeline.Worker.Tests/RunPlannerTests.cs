@@ -1,14 +1,13 @@
 // Continuous fine-tuning on Azurite: a burst of datasets becomes one run after the debounce window, from_latest takes
 // what is not trained yet, from_base takes everything, and a request already covered by a version needs no work.
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Storage;
 using Pipeline.Shared.Targets;
 using Pipeline.Testing;
-using Pipeline.Shared.Versions;
 using Pipeline.Worker;
 
 namespace Pipeline.Worker.Tests;
@@ -40,10 +39,10 @@ public sealed class RunPlannerTests(AzuriteFixture azurite)
         var version = new ModelVersion(_target, number);
         var gate = new GateDecision { Passed = true, Reason = "test", Tolerances = GateTolerances.Default };
         var now = DateTimeOffset.UtcNow;
-        await new ModelVersionStore(_blobs.GetBlobContainerClient(StorageLayout.Models)).WriteManifestAsync(version, new ModelManifest
+        await new ModelVersionStore(_blobs).WriteManifestAsync(version, new ModelManifest
         {
             Target = _target, Version = version.Name, RunId = "run-x", RequestId = "req-x", BaseModel = new BaseModelLineage("base-models/x", "00"),
-            DatasetIds = datasetIds, TrainingMode = "full", HyperParameters = new JsonObject(), Metrics = new Dictionary<string, double>(), Gate = gate,
+            DatasetIds = datasetIds, TrainingMode = "full", HyperParameters = new OrpoConfig(), Metrics = new Dictionary<string, double>(), Gate = gate,
             CodeVersion = "test", Files = [],
             Timings = new RunTimings { RequestCreatedAt = now, ReceivedAt = now, TrainingStartedAt = now, TrainingFinishedAt = now, FinishedAt = now },
         }, CancellationToken.None);
@@ -111,7 +110,7 @@ public sealed class RunPlannerTests(AzuriteFixture azurite)
     {
         await ArrangeAsync(TrainingStrategies.FromLatest, debounceSeconds: 0, "ds-a");
         await WriteVersionAsync(1, "ds-a");
-        var retrain = Request("ds-a") with { Reason = RunPlanner.RetrainReason };
+        var retrain = Request("ds-a") with { Reason = TrainingRequest.RetrainReason };
 
         var plan = await Planner().PlanAsync(retrain, CancellationToken.None);
 

@@ -3,6 +3,7 @@
 using Pipeline.Cli.Commands;
 using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Tokenization;
+using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;
 using Pipeline.Worker;
@@ -19,7 +20,7 @@ public sealed class SamplePromptsTests : IDisposable
     public async Task Conversational_eval_prompts_are_rendered_with_the_chat_template_tokenized_as_in_training_and_completed()
     {
         var model = Path.Combine(_dir, "model");
-        InitModelCommand.Run(new InitModelOptions("tiny", model, 3));
+        ModelInit.Write(new InitModelOptions("tiny", model, 3));
         var eval = Path.Combine(_dir, "eval.jsonl");
         await File.WriteAllLinesAsync(eval,
         [

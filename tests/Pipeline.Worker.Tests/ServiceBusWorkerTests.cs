@@ -1,4 +1,5 @@
 using Azure.Messaging.ServiceBus;
+using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Queues.ServiceBus;
 using Pipeline.Testing;
 using Pipeline.Testing.ServiceBus;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Pipeline.Shared.Telemetry;
+using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Storage;
+using Pipeline.Shared.Telemetry;
 using Pipeline.Testing;
-using Pipeline.Shared.Versions;
 using Pipeline.Worker;
 
 namespace Pipeline.Worker.Tests;

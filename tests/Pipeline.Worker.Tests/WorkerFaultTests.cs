@@ -2,6 +2,7 @@
 // away in the middle of a run.
 using Azure;
 using Azure.Storage.Blobs;
+using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Queues.StorageQueue;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;

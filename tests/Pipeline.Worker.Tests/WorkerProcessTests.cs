@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
 using Pipeline.Worker;
@@ -19,7 +20,7 @@ public sealed class WorkerProcessTests(AzuriteFixture azurite)
         var bed = new WorkerTestBed(azurite, maxSteps: 400, saveSteps: 20);
         var interrupted = await bed.ArrangeAsync("ds-one");
         var reference = await bed.ArrangeAsync("ds-two"); // the same pairs under another dataset id: the same training
-        var runId = RunBlobs.RunId(interrupted);
+        var runId = interrupted.RunId;
         var checkpoints = new CheckpointStore(bed.Container(StorageLayout.Runs), bed.Target, runId, StorageRetry.Create(), NullLogger.Instance);
         await bed.PublishAsync(interrupted);
 
@@ -34,7 +35,7 @@ public sealed class WorkerProcessTests(AzuriteFixture azurite)
         Assert.Contains("stopped by shutdown", afterTerm.Reason);
         var savedAtStop = (await checkpoints.CompleteStepsAsync(CancellationToken.None))[0];
         Assert.True(savedAtStop >= stepAtSignal!.Value, $"newest checkpoint {savedAtStop} is older than step {stepAtSignal} seen before SIGTERM");
-        var probe = await RunLease.TryAcquireAsync(new RunStatusStore(bed.Container(StorageLayout.Runs)).Blob(bed.Target, runId),
+        var probe = await RunLease.TryAcquireAsync(new RunStore(bed.Blobs).StatusBlob(bed.Target, runId),
             "probe", runId, TimeSpan.FromSeconds(15), NullLogger.Instance, CancellationToken.None);
         Assert.NotNull(probe); // released at shutdown, not left to expire
         await probe.ReleaseAsync(CancellationToken.None);

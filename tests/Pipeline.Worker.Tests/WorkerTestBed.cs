@@ -12,7 +12,6 @@ using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Queues;
 using Pipeline.Shared.Queues.StorageQueue;
 using Pipeline.Shared.Storage;
-using Pipeline.Shared.Versions;
 using Pipeline.Testing;
 using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;
@@ -53,16 +52,16 @@ public sealed class WorkerTestBed
     /// <summary>Profile, base model and one dataset (the tiny-llama pairs, also as the held-out split).</summary>
     public async Task<TrainingRequest> ArrangeAsync(string datasetId = "ds-one")
     {
-        foreach (var c in StorageLayout.Containers.Append(BaseModelCache.BaseModelsContainer))
+        foreach (var c in StorageLayout.Containers.Append(StorageLayout.BaseModels))
             await Container(c).CreateIfNotExistsAsync();
         foreach (var file in Directory.GetFiles(RepoPaths.TinyLlama).Where(f => !f.EndsWith(".jsonl", StringComparison.Ordinal)))
-            await Container(BaseModelCache.BaseModelsContainer).GetBlobClient($"{BaseModelFolder}/{Path.GetFileName(file)}")
+            await Container(StorageLayout.BaseModels).GetBlobClient($"{BaseModelFolder}/{Path.GetFileName(file)}")
                 .UploadAsync(file, overwrite: true);
         var profile = new JsonObject
         {
             ["training"] = new JsonObject
             {
-                ["base_model"] = $"{BaseModelCache.BaseModelsContainer}/{BaseModelFolder}",
+                ["base_model"] = $"{StorageLayout.BaseModels}/{BaseModelFolder}",
                 ["orpo"] = Orpo.DeepClone(),
                 ["sample_prompts"] = 2,
                 ["sample_max_new_tokens"] = 6,
@@ -132,10 +131,10 @@ public sealed class WorkerTestBed
     }
 
     public async Task<RunStatus?> StatusAsync(TrainingRequest request) =>
-        await new RunStatusStore(Container(StorageLayout.Runs)).ReadAsync(Target, RunBlobs.RunId(request), CancellationToken.None);
+        await new RunStore(Blobs).ReadStatusAsync(Target, request.RunId, CancellationToken.None);
 
     public async Task<IReadOnlyList<int>> VersionsAsync() =>
-        await new ModelVersionStore(Container(StorageLayout.Models)).ListNumbersAsync(Target, CancellationToken.None);
+        await new ModelVersionStore(Blobs).ListNumbersAsync(Target, CancellationToken.None);
 
     public async Task<byte[]> BlobBytesAsync(string container, string name) =>
         (await Container(container).GetBlobClient(name).DownloadContentAsync()).Value.Content.ToArray();

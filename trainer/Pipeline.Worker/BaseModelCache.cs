@@ -6,7 +6,8 @@ using System.Text;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
-using Pipeline.Shared.Versions;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Storage;
 using Polly;
 
 namespace Pipeline.Worker;
@@ -16,14 +17,13 @@ public sealed record ResolvedModel(string LocalPath, string Source, string Sha25
 
 public sealed class BaseModelCache(BlobServiceClient blobs, string cacheDirectory, ResiliencePipeline retry, ILogger log)
 {
-    public const string BaseModelsContainer = "base-models";
     private const string HashFile = ".sha256";
 
     /// <summary>Resolves "base-models/{folder}" or a local folder path.</summary>
     public async Task<ResolvedModel> ResolveAsync(string spec, CancellationToken ct)
     {
-        if (spec.StartsWith(BaseModelsContainer + "/", StringComparison.Ordinal))
-            return await FromBlobFolderAsync(blobs.GetBlobContainerClient(BaseModelsContainer), spec[(BaseModelsContainer.Length + 1)..].TrimEnd('/') + "/", spec, ct);
+        if (StorageLayout.BaseModelPrefixOf(spec) is { } prefix)
+            return await FromBlobFolderAsync(blobs.GetBlobContainerClient(StorageLayout.BaseModels), prefix, spec, ct);
         if (!Directory.Exists(spec))
             throw new RunInputException($"base model '{spec}' is neither base-models/{{folder}} nor an existing local folder");
         return new ResolvedModel(Path.GetFullPath(spec), spec, await FileHash.FolderSha256Async(spec, ct));

@@ -7,8 +7,8 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
+using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Storage;
-using Pipeline.Shared.Versions;
 using Polly;
 
 namespace Pipeline.Worker;
@@ -20,8 +20,6 @@ public sealed record RestoredCheckpoint(int Step, string LocalPath);
 
 public sealed class CheckpointStore(BlobContainerClient runs, string target, string runId, ResiliencePipeline retry, ILogger log)
 {
-    public const string MarkerName = "_COMPLETE.json";
-
     /// <summary>Blob index tag on every checkpoint blob, the marker included, which the lifecycle rule matches.</summary>
     public const string LifecycleTagName = "kind";
 
@@ -33,7 +31,7 @@ public sealed class CheckpointStore(BlobContainerClient runs, string target, str
     /// <summary>Uploads a local checkpoint folder; the marker is written only after every file is stored.</summary>
     public async Task UploadAsync(string localFolder, int step, CancellationToken ct)
     {
-        var prefix = RunBlobs.CheckpointPrefix(target, runId, step);
+        var prefix = StorageLayout.RunCheckpointPrefix(target, runId, step);
         var files = new List<ManifestFile>();
         foreach (var path in Directory.EnumerateFiles(localFolder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
@@ -41,21 +39,18 @@ public sealed class CheckpointStore(BlobContainerClient runs, string target, str
             files.Add(new ManifestFile(name, new FileInfo(path).Length, await FileHash.Sha256Async(path, ct)));
             await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + name).UploadAsync(path, Tagged(), t), ct);
         }
-        var marker = VersionJson.Serialize(new CheckpointMarker(step, files, DateTimeOffset.UtcNow));
-        await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + MarkerName).UploadAsync(marker, Tagged(), t), ct);
+        var marker = ContractJson.Serialize(new CheckpointMarker(step, files, DateTimeOffset.UtcNow));
+        await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + StorageLayout.CheckpointMarkerFile).UploadAsync(marker, Tagged(), t), ct);
     }
 
     /// <summary>Steps that have a completion marker, newest first.</summary>
     public async Task<IReadOnlyList<int>> CompleteStepsAsync(CancellationToken ct)
     {
         var steps = new List<int>();
-        var root = RunBlobs.CheckpointsPrefix(target, runId);
+        var root = StorageLayout.RunCheckpointsPrefix(target, runId);
         await foreach (var blob in runs.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = root }, ct))
         {
-            var rest = blob.Name[root.Length..];
-            if (rest.StartsWith("step-", StringComparison.Ordinal) && rest.EndsWith("/" + MarkerName, StringComparison.Ordinal)
-                && int.TryParse(rest.AsSpan(5, rest.Length - 5 - MarkerName.Length - 1), out var step))
-                steps.Add(step);
+            if (StorageLayout.CheckpointStepOfMarker(blob.Name[root.Length..]) is { } step) steps.Add(step);
         }
         steps.Sort((a, b) => b.CompareTo(a));
         return steps;
@@ -88,22 +83,22 @@ public sealed class CheckpointStore(BlobContainerClient runs, string target, str
     /// <summary>Null when every file listed in the marker downloaded with its size and hash, else what was wrong.</summary>
     private async Task<string?> DownloadVerifiedAsync(int step, string folder, CancellationToken ct)
     {
-        var prefix = RunBlobs.CheckpointPrefix(target, runId, step);
-        var markerData = await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + MarkerName).TryDownloadAsync(t), ct);
+        var prefix = StorageLayout.RunCheckpointPrefix(target, runId, step);
+        var markerData = await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + StorageLayout.CheckpointMarkerFile).TryDownloadAsync(t), ct);
         CheckpointMarker marker;
         try
         {
-            marker = VersionJson.Deserialize<CheckpointMarker>(markerData ?? throw new InvalidDataException("marker vanished"), prefix + MarkerName);
+            marker = ContractJson.Deserialize<CheckpointMarker>(markerData ?? throw new InvalidDataException("marker vanished"), prefix + StorageLayout.CheckpointMarkerFile);
         }
         catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException)
         {
-            return $"{prefix}{MarkerName} is unreadable: {e.Message}";
+            return $"{prefix}{StorageLayout.CheckpointMarkerFile} is unreadable: {e.Message}";
         }
-        if (marker.Files.Count == 0) return $"{prefix}{MarkerName} lists no files";
+        if (marker.Files.Count == 0) return $"{prefix}{StorageLayout.CheckpointMarkerFile} lists no files";
         foreach (var file in marker.Files)
         {
             if (file.Path.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(file.Path))
-                return $"{prefix}{MarkerName} names an unsafe path '{file.Path}'";
+                return $"{prefix}{StorageLayout.CheckpointMarkerFile} names an unsafe path '{file.Path}'";
             var local = Path.Combine(folder, file.Path);
             Directory.CreateDirectory(Path.GetDirectoryName(local)!);
             try

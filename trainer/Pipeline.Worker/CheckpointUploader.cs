@@ -45,7 +45,7 @@ public sealed class CheckpointUploader : IAsyncDisposable
             var step = StepOf(newest);
             try
             {
-                var metrics = Path.Combine(_outputDir, "metrics.jsonl");
+                var metrics = Path.Combine(_outputDir, TrainOutput.MetricsFile);
                 if (File.Exists(metrics))
                 {
                     var snapshot = await File.ReadAllBytesAsync(metrics, ct);

@@ -4,6 +4,7 @@
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Queues;
 using Pipeline.Shared.Storage;
 using Pipeline.Shared.Telemetry;
@@ -18,7 +19,7 @@ public sealed class RunCoordinator(
     Heartbeat heartbeat, ILogger<RunCoordinator> log)
 {
     private readonly WorkerOptions _options = options.Value;
-    private readonly RunStatusStore _status = new(blobs.GetBlobContainerClient(StorageLayout.Runs));
+    private readonly RunStore _status = new(blobs);
 
     public async Task<RunDisposition> HandleAsync(ReceivedRequest message, CancellationToken stopping)
     {
@@ -27,8 +28,8 @@ public sealed class RunCoordinator(
         string runId;
         try
         {
-            runId = RunBlobs.RunId(request);
-            _ = RunBlobs.Status(request.Target, runId);
+            runId = request.RunId;
+            _ = StorageLayout.RunStatusBlob(request.Target, runId);
             foreach (var id in request.DatasetIds) _ = StorageLayout.DatasetPrefix(request.Target, id);
         }
         catch (ArgumentException e)
@@ -40,26 +41,26 @@ public sealed class RunCoordinator(
         var plan = await planner.PlanAsync(request, stopping);
         if (plan.NothingToDo) return RunDisposition.Complete(runId, $"its datasets are already trained in {plan.CoveredBy}");
         request = plan.Request;
-        runId = RunBlobs.RunId(request);
+        runId = request.RunId;
         using var scope = log.BeginScope(new Dictionary<string, object> { ["RunId"] = runId, ["Target"] = request.Target });
         using var activity = request.StartConsumerActivity(); // joins the ingest trace carried in the message
         PipelineTelemetry.RecordQueueLag(request, receivedAt);
 
-        var existing = await retry.ExecuteAsync(async t => await _status.ReadAsync(request.Target, runId, t), stopping);
+        var existing = await retry.ExecuteAsync(async t => await _status.ReadStatusAsync(request.Target, runId, t), stopping);
         if (existing?.IsFinished == true) return RunDisposition.Complete(runId, $"run already {existing.State} ({existing.Version})");
         var queued = new RunStatus
         {
             State = RunState.Queued, Target = request.Target, RunId = runId, RequestId = request.RequestId,
             DatasetIds = request.DatasetIds, CreatedAt = receivedAt, UpdatedAt = receivedAt,
         };
-        await retry.ExecuteAsync(async t => await _status.TryCreateAsync(queued, t), stopping);
+        await retry.ExecuteAsync(async t => await _status.TryCreateStatusAsync(queued, t), stopping);
 
         var lease = await retry.ExecuteAsync(async t => await RunLease.TryAcquireAsync(
-            _status.Blob(request.Target, runId), _options.WorkerId, runId, _options.LeaseDuration, log, t), stopping);
+            _status.StatusBlob(request.Target, runId), _options.WorkerId, runId, _options.LeaseDuration, log, t), stopping);
         if (lease is null) return await BusyAsync(request.Target, runId, stopping);
         await using (lease)
         {
-            existing = await retry.ExecuteAsync(async t => await _status.ReadAsync(request.Target, runId, t), stopping);
+            existing = await retry.ExecuteAsync(async t => await _status.ReadStatusAsync(request.Target, runId, t), stopping);
             if (existing?.IsFinished == true)
             {
                 await lease.ReleaseAsync(CancellationToken.None);
@@ -121,7 +122,7 @@ public sealed class RunCoordinator(
     /// <summary>Another worker holds the lease: a live run makes this message a duplicate; a dead worker's lease expires.</summary>
     private async Task<RunDisposition> BusyAsync(string target, string runId, CancellationToken ct)
     {
-        var current = await retry.ExecuteAsync(async t => await _status.ReadAsync(target, runId, t), ct);
+        var current = await retry.ExecuteAsync(async t => await _status.ReadStatusAsync(target, runId, t), ct);
         if (current?.IsFinished == true) return RunDisposition.Complete(runId, $"run already {current.State}");
         if (current is { State: RunState.Running } && DateTimeOffset.UtcNow - current.UpdatedAt < 2 * _options.LeaseDuration)
             return RunDisposition.Complete(runId, $"duplicate: the run is in progress on {current.WorkerId}");

@@ -9,7 +9,7 @@ using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Storage;
 using Pipeline.Shared.Targets;
-using Pipeline.Shared.Versions;
+using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;
 using Pipeline.Worker.Reports;
@@ -24,12 +24,8 @@ public sealed class RunExecutor(
     BlobServiceClient blobs, OrpoRunEngine engine, BaseModelCache cache, WorkerOptions options, ResiliencePipeline retry,
     ILogger<RunExecutor> log)
 {
-    /// <summary>Where a LoRA run's merged full model lives, in the output folder and in the version.</summary>
-    private const string MergedFolder = "merged";
-
-    private static readonly HashSet<string> TrainingLogs = ["metrics.jsonl", "train_summary.json", "orpo_config.json"];
-
-    private BlobContainerClient Runs => blobs.GetBlobContainerClient(StorageLayout.Runs);
+    private readonly RunStore _runs = new(blobs);
+    private readonly ModelVersionStore _versions = new(blobs);
     private BlobContainerClient Models => blobs.GetBlobContainerClient(StorageLayout.Models);
 
     public static string CodeVersion { get; } =
@@ -58,14 +54,14 @@ public sealed class RunExecutor(
         var (start, model) = await ResolveStartAsync(target, runId, profile.Training, ct);
 
         status.Report(s => s with { Stage = "training" });
-        var checkpoints = new CheckpointStore(Runs, target, runId, retry, log);
+        var checkpoints = new CheckpointStore(_runs.Container, target, runId, retry, log);
         int? restored = null;
         if (Checkpoint.List(outputDir).Count == 0)
         {
             restored = (await checkpoints.RestoreNewestAsync(Checkpoint.Folder(outputDir), CheckpointUploader.LocalName, ct))?.Step;
             if (restored is not null)
                 await retry.ExecuteAsync(async t =>
-                    await Runs.GetBlobClient(RunBlobs.Metrics(target, runId)).DownloadToAsync(Path.Combine(outputDir, "metrics.jsonl"), t), ct);
+                    await _runs.MetricsBlob(target, runId).DownloadToAsync(Path.Combine(outputDir, TrainOutput.MetricsFile), t), ct);
         }
         var resume = Checkpoint.List(outputDir).Count > 0;
         var resumedFrom = resume ? CheckpointUploader.StepOf(Checkpoint.List(outputDir)[^1]) : (int?)null;
@@ -77,7 +73,7 @@ public sealed class RunExecutor(
         log.LogInformation("Training {RunId} from {Source}, {StartupMs} ms after the request arrived, resuming from step {ResumedFrom}",
             runId, start.Source, LastStartupLatency.Value.TotalMilliseconds, resumedFrom);
         TrainResult trained;
-        await using (var uploader = new CheckpointUploader(checkpoints, Runs.GetBlobClient(RunBlobs.Metrics(target, runId)), outputDir,
+        await using (var uploader = new CheckpointUploader(checkpoints, _runs.MetricsBlob(target, runId), outputDir,
                          restored ?? resumedFrom, options.CheckpointPollInterval, retry, log))
         {
             try
@@ -97,10 +93,10 @@ public sealed class RunExecutor(
         var trainingFinishedAt = DateTimeOffset.UtcNow;
 
         status.Report(s => s with { Stage = "evaluating" });
-        var trainedModel = config.UsePeft ? Path.Combine(outputDir, MergedFolder) : outputDir;
+        var trainedModel = config.UsePeft ? Path.Combine(outputDir, TrainOutput.MergedFolder) : outputDir;
         var after = await engine.EvaluateAsync(trainedModel, evalFile, config, ct);
         var before = await engine.EvaluateAsync(model.LocalPath, evalFile, config, ct);
-        var latestStore = new LatestPointerStore(Models);
+        var latestStore = new LatestPointerStore(blobs);
         var latest = (await retry.ExecuteAsync(async t => await latestStore.ReadAsync(target, t), ct)).Pointer;
         IReadOnlyDictionary<string, double>? latestMetrics = null;
         if (latest is not null)
@@ -114,12 +110,12 @@ public sealed class RunExecutor(
         var samplesAfter = await engine.CompleteAsync(trainedModel, prompts, profile.Training.SampleMaxNewTokens, ct);
 
         status.Report(s => s with { Stage = "writing version" });
-        var store = new ModelVersionStore(Models);
+        var store = _versions;
         var version = await retry.ExecuteAsync(async t => await store.AllocateAsync(target, new VersionAllocation
         {
             RunId = runId, RequestId = request.RequestId, WorkerId = options.WorkerId, AllocatedAt = DateTimeOffset.UtcNow,
         }, t), ct);
-        var tolerances = new GateTolerances(profile.Training.Gate.MaxRewardAccuracyDrop, profile.Training.Gate.MaxEvalLossIncrease);
+        var tolerances = profile.Training.Gate;
         // Compare on this run's held-out split when the latest version is the one evaluated here.
         GateDecision Decide(LatestPointer? current) => GateDecision.Evaluate(after.Metrics,
             current is not null && current.Version == latest?.Version ? current with { Metrics = latestMetrics! } : current, tolerances);
@@ -130,7 +126,7 @@ public sealed class RunExecutor(
             Target = target, Version = version.Name, RunId = runId, RequestId = request.RequestId, DatasetIds = request.DatasetIds,
             BaseModel = start.Source, EvalPairs = after.Pairs, MetricsBefore = before.Metrics, MetricsAfter = after.Metrics,
             LatestVersion = latest?.Version, MetricsLatest = latestMetrics, Gate = decision,
-            History = ReadHistory(Path.Combine(outputDir, "metrics.jsonl")),
+            History = ReadHistory(Path.Combine(outputDir, TrainOutput.MetricsFile)),
             Samples = [.. prompts.Select((p, i) => new SampleGeneration(p.Text, samplesBefore[i], samplesAfter[i]))],
             CreatedAt = DateTimeOffset.UtcNow,
         };
@@ -146,7 +142,7 @@ public sealed class RunExecutor(
             BaseModel = new BaseModelLineage(start.BaseModel, start.BaseModelSha256!),
             Parent = start.ParentVersion is { } parent ? new ParentLineage(parent, start.Sha256) : null,
             DatasetIds = request.DatasetIds, TrainingMode = config.UsePeft ? "lora" : "full",
-            HyperParameters = JsonNode.Parse(config.ToJson())!.AsObject(), Metrics = after.Metrics, Gate = gate,
+            HyperParameters = config, Metrics = after.Metrics, Gate = gate,
             CodeVersion = CodeVersion, Timings = timings, Files = [.. files, .. reportFiles],
         };
         var reportFiles = await WriteReportAsync(store, version, report, Path.Combine(runDir, "report"), ct);
@@ -173,44 +169,44 @@ public sealed class RunExecutor(
     {
         await ReportFiles.WriteAsync(report, folder, ct);
         return await retry.ExecuteAsync(async t => await store.UploadFilesAsync(version,
-            ReportFiles.Names.Select(n => new VersionFile(Path.Combine(folder, n), "eval/" + n)), t), ct);
+            ReportFiles.Names.Select(n => new VersionFile(Path.Combine(folder, n), ReportFiles.InVersion(n))), t), ct);
     }
 
-    /// <summary>Model files at the version's root (Hugging Face layout); the training logs under training/.</summary>
+    /// <summary>Model files at the version's root (Hugging Face layout); the training logs under training/, a LoRA
+    /// run's merged model under merged/.</summary>
     private static IEnumerable<VersionFile> VersionFiles(string outputDir)
     {
         foreach (var path in Directory.EnumerateFiles(outputDir))
         {
             var name = Path.GetFileName(path);
-            yield return new VersionFile(path, TrainingLogs.Contains(name) ? "training/" + name : name);
+            yield return new VersionFile(path, TrainOutput.LogFiles.Contains(name) ? StorageLayout.VersionTrainingFolder + name : name);
         }
-        var merged = Path.Combine(outputDir, MergedFolder);
+        var merged = Path.Combine(outputDir, TrainOutput.MergedFolder);
         if (Directory.Exists(merged))
             foreach (var path in Directory.EnumerateFiles(merged))
-                yield return new VersionFile(path, $"{MergedFolder}/{Path.GetFileName(path)}");
-        var tensorBoard = Path.Combine(outputDir, "runs");
+                yield return new VersionFile(path, StorageLayout.VersionMergedFolder + Path.GetFileName(path));
+        var tensorBoard = Path.Combine(outputDir, TrainOutput.TensorBoardFolder);
         if (Directory.Exists(tensorBoard))
             foreach (var path in Directory.EnumerateFiles(tensorBoard, "*", SearchOption.AllDirectories))
-                yield return new VersionFile(path, "training/runs/" + Path.GetRelativePath(tensorBoard, path).Replace('\\', '/'));
+                yield return new VersionFile(path, $"{StorageLayout.VersionTrainingFolder}{TrainOutput.TensorBoardFolder}/" +
+                                                   Path.GetRelativePath(tensorBoard, path).Replace('\\', '/'));
     }
 
+    /// <summary>The target's profile; a missing or invalid one, or one without a base model, can never run.</summary>
     private async Task<TargetProfile> LoadProfileAsync(string target, CancellationToken ct)
     {
-        var name = StorageLayout.TargetProfileBlob(target);
-        var data = await retry.ExecuteAsync(async t =>
-            await blobs.GetBlobContainerClient(StorageLayout.Config).GetBlobClient(name).TryDownloadAsync(t), ct);
-        if (data is null) throw new RunInputException($"target '{target}' has no profile at {StorageLayout.Config}/{name}");
-        TargetProfile profile;
+        TargetProfile? profile;
         try
         {
-            profile = TargetProfile.Parse(data.ToString(), $"{StorageLayout.Config}/{name}");
+            profile = await retry.ExecuteAsync(async t => await new TargetProfileStore(blobs).ReadAsync(target, t), ct);
         }
         catch (FormatException e)
         {
             throw new RunInputException(e.Message, e);
         }
+        if (profile is null) throw new RunInputException($"target '{target}' has no profile at {TargetProfileStore.SourceName(target)}");
         if (profile.Training.BaseModel is null)
-            throw new RunInputException($"{StorageLayout.Config}/{name}: training.base_model is not set");
+            throw new RunInputException($"{TargetProfileStore.SourceName(target)}: training.base_model is not set");
         return profile;
     }
 
@@ -218,19 +214,18 @@ public sealed class RunExecutor(
     private async Task<(string Train, string Eval)> DownloadDatasetsAsync(
         string target, IReadOnlyList<string> datasetIds, string dataDir, CancellationToken ct)
     {
-        var datasets = blobs.GetBlobContainerClient(StorageLayout.Datasets);
-        var (train, eval) = (Path.Combine(dataDir, "train.jsonl"), Path.Combine(dataDir, "eval.jsonl"));
+        var datasets = new DatasetStore(blobs);
+        var (train, eval) = (Path.Combine(dataDir, StorageLayout.DatasetTrainFile), Path.Combine(dataDir, StorageLayout.DatasetEvalFile));
         await using (var trainOut = File.Create(train))
         await using (var evalOut = File.Create(eval))
         {
             foreach (var id in datasetIds)
             {
-                var trainBlob = StorageLayout.DatasetTrainBlob(target, id);
-                var trainData = await retry.ExecuteAsync(async t => await datasets.GetBlobClient(trainBlob).TryDownloadAsync(t), ct)
-                    ?? throw new RunInputException($"dataset '{id}' of target '{target}' does not exist ({StorageLayout.Datasets}/{trainBlob} not found)");
+                var trainData = await retry.ExecuteAsync(async t => await datasets.ReadSplitAsync(target, id, DatasetSplit.Train, t), ct)
+                    ?? throw new RunInputException($"dataset '{id}' of target '{target}' does not exist " +
+                                                   $"({StorageLayout.Datasets}/{StorageLayout.DatasetTrainBlob(target, id)} not found)");
                 await AppendLinesAsync(trainOut, trainData, ct);
-                var evalData = await retry.ExecuteAsync(async t =>
-                    await datasets.GetBlobClient(StorageLayout.DatasetEvalBlob(target, id)).TryDownloadAsync(t), ct);
+                var evalData = await retry.ExecuteAsync(async t => await datasets.ReadSplitAsync(target, id, DatasetSplit.Eval, t), ct);
                 if (evalData is not null) await AppendLinesAsync(evalOut, evalData, ct);
             }
         }
@@ -250,13 +245,10 @@ public sealed class RunExecutor(
     private async Task<(RunStart Start, ResolvedModel Model)> ResolveStartAsync(
         string target, string runId, TrainingProfile training, CancellationToken ct)
     {
-        var blob = Runs.GetBlobClient(StorageLayout.RunPrefix(target, runId) + "start.json");
-        var pinned = await retry.ExecuteAsync(async t => await blob.TryDownloadAsync(t), ct) is { } data
-            ? VersionJson.Deserialize<RunStart>(data, blob.Name)
-            : null;
+        var pinned = await retry.ExecuteAsync(async t => await _runs.ReadStartAsync(target, runId, t), ct);
         var parent = pinned is not null ? pinned.ParentVersion
             : training.Strategy == TrainingStrategies.FromLatest
-                ? (await new LatestPointerStore(Models).ReadAsync(target, ct)).Pointer?.Version
+                ? (await new LatestPointerStore(blobs).ReadAsync(target, ct)).Pointer?.Version
                 : null;
         var model = parent is not null
             ? await VersionModelAsync(target, parent, ct)
@@ -269,7 +261,7 @@ public sealed class RunExecutor(
         var start = pinned is null
             ? new RunStart(model.Source, model.Sha256, parent, origin.Source, DateTimeOffset.UtcNow, origin.Sha256)
             : pinned with { BaseModel = origin.Source, BaseModelSha256 = origin.Sha256 };
-        if (pinned is null) await retry.ExecuteAsync(async t => await blob.TryCreateAsync(VersionJson.Serialize(start), "application/json", t), ct);
+        if (pinned is null) await retry.ExecuteAsync(async t => await _runs.TryCreateStartAsync(target, runId, start, t), ct);
         return (start, model);
     }
 
@@ -279,8 +271,8 @@ public sealed class RunExecutor(
         if (!ModelVersion.TryParseName(versionName, out var n))
             throw new RunInputException($"latest.json of '{target}' names '{versionName}', which is not a version");
         var version = new ModelVersion(target, n);
-        var manifest = await retry.ExecuteAsync(async t => await new ModelVersionStore(Models).ReadManifestAsync(version, t), ct)
-            ?? throw new RunInputException($"{StorageLayout.Models}/{version.Prefix}{ModelVersionStore.ManifestBlob} not found: " +
+        var manifest = await retry.ExecuteAsync(async t => await _versions.ReadManifestAsync(version, t), ct)
+            ?? throw new RunInputException($"{StorageLayout.Models}/{StorageLayout.ModelVersionManifestBlob(version)} not found: " +
                                            $"the parent version {versionName} of '{target}' has no lineage to continue");
         return manifest.BaseModel;
     }
@@ -290,18 +282,19 @@ public sealed class RunExecutor(
     {
         if (!ModelVersion.TryParseName(versionName, out var n))
             throw new RunInputException($"latest.json of '{target}' names '{versionName}', which is not a version");
-        var prefix = new ModelVersion(target, n).Prefix;
-        var source = $"{StorageLayout.Models}/{target}/{versionName}";
-        var mergedConfig = Models.GetBlobClient($"{prefix}{MergedFolder}/config.json");
+        var version = new ModelVersion(target, n);
+        var prefix = StorageLayout.ModelVersionPrefix(version);
+        var source = $"{StorageLayout.Models}/{prefix.TrimEnd('/')}";
+        var mergedConfig = Models.GetBlobClient(StorageLayout.ModelVersionFileBlob(version, StorageLayout.VersionMergedFolder + HfModelFolder.ConfigFileName));
         if (await retry.ExecuteAsync(async t => (await mergedConfig.ExistsAsync(t)).Value, ct))
-            return await cache.FromBlobFolderAsync(Models, $"{prefix}{MergedFolder}/", $"{source}/{MergedFolder}", ct);
+            return await cache.FromBlobFolderAsync(Models, prefix + StorageLayout.VersionMergedFolder, source + "/" + StorageLayout.VersionMergedFolder.TrimEnd('/'), ct);
         return await cache.FromBlobFolderAsync(Models, prefix, source, ct, VersionModelFile);
     }
 
     /// <summary>The files of a version that make up the model (not its manifest, allocation, report or training logs).</summary>
     private static bool VersionModelFile(string relativeName) =>
         !relativeName.Contains('/', StringComparison.Ordinal)
-        && relativeName is not (ModelVersionStore.AllocationBlob or ModelVersionStore.ManifestBlob);
+        && relativeName is not (StorageLayout.VersionAllocationFile or StorageLayout.VersionManifestFile);
 
     private static List<HistoryPoint> ReadHistory(string metricsFile)
     {

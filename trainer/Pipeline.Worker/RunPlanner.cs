@@ -2,12 +2,10 @@
 // of files becomes one run, takes every accepted dataset not trained yet (from_latest) or all of them (from_base), and
 // recognises a request whose datasets a written version already covers (acknowledged without work).
 using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
 using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Storage;
 using Pipeline.Shared.Targets;
-using Pipeline.Shared.Versions;
 using Polly;
 
 namespace Pipeline.Worker;
@@ -18,17 +16,15 @@ public sealed record RunPlan(TrainingRequest Request, string? CoveredBy)
     public bool NothingToDo => CoveredBy is not null;
 }
 
-/// <summary>A dataset the target accepted: its id and when its training request was created (the marker's created_at).</summary>
-public sealed record AcceptedDataset(string DatasetId, DateTimeOffset AcceptedAt);
-
 public sealed class RunPlanner(BlobServiceClient blobs, ResiliencePipeline retry, ILogger<RunPlanner> log)
 {
-    /// <summary>Requests with this reason (asked for by a person) train exactly their datasets, covered or not.</summary>
-    public const string RetrainReason = "retrain";
+    private readonly DatasetStore _datasets = new(blobs);
+    private readonly TargetProfileStore _profiles = new(blobs);
 
     public async Task<RunPlan> PlanAsync(TrainingRequest request, CancellationToken ct)
     {
-        if (request.Reason == RetrainReason) return new RunPlan(request, null);
+        // A person's retrain trains exactly its datasets, covered or not.
+        if (request.Reason == TrainingRequest.RetrainReason) return new RunPlan(request, null);
         // A missing or broken profile is the executor's to report (dead-letter with the reason): plan nothing here.
         if (await TryLoadTrainingAsync(request.Target, ct) is not { } training) return new RunPlan(request, null);
 
@@ -70,33 +66,14 @@ public sealed class RunPlanner(BlobServiceClient blobs, ResiliencePipeline retry
         }
     }
 
-    /// <summary>Datasets of the target whose request was published (datasets/{target}/{id}/request.json), oldest
-    /// first by the request's created_at (listings only carry whole seconds).</summary>
-    public async Task<IReadOnlyList<AcceptedDataset>> AcceptedDatasetsAsync(string target, CancellationToken ct)
-    {
-        var datasets = blobs.GetBlobContainerClient(StorageLayout.Datasets);
-        var markers = new List<string>();
-        await retry.ExecuteAsync(async t =>
-        {
-            markers.Clear();
-            await foreach (var item in datasets.GetBlobsAsync(new GetBlobsOptions { Prefix = target + "/" }, t))
-                if (item.Name.Split('/') is [_, var id, "request.json"] && id.StartsWith("ds-", StringComparison.Ordinal))
-                    markers.Add(item.Name);
-        }, ct);
-        var found = new List<AcceptedDataset>();
-        foreach (var name in markers)
-        {
-            var content = await retry.ExecuteAsync(async t => await datasets.GetBlobClient(name).DownloadContentAsync(t), ct);
-            found.Add(new AcceptedDataset(name.Split('/')[1], TrainingRequest.Parse(content.Value.Content.ToString()).CreatedAt));
-        }
-        return [.. found.OrderBy(a => a.AcceptedAt).ThenBy(a => a.DatasetId, StringComparer.Ordinal)];
-    }
+    /// <summary>The target's accepted datasets (DatasetStore's one definition), oldest first.</summary>
+    public async Task<IReadOnlyList<AcceptedDataset>> AcceptedDatasetsAsync(string target, CancellationToken ct) =>
+        await retry.ExecuteAsync(async t => await _datasets.ListAcceptedAsync(target, t), ct);
 
     /// <summary>Dataset id -> the first version whose manifest lists it (a version held back by the gate counts: its data was trained).</summary>
     public async Task<IReadOnlyDictionary<string, string>> CoveredDatasetsAsync(string target, CancellationToken ct)
     {
-        var models = blobs.GetBlobContainerClient(StorageLayout.Models);
-        var store = new ModelVersionStore(models);
+        var store = new ModelVersionStore(blobs);
         var covered = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var number in await retry.ExecuteAsync(async t => await store.ListNumbersAsync(target, t), ct))
         {
@@ -106,15 +83,12 @@ public sealed class RunPlanner(BlobServiceClient blobs, ResiliencePipeline retry
         return covered;
     }
 
+    /// <summary>The target's training settings, or null when its profile is missing or invalid (the executor reports that).</summary>
     private async Task<TrainingProfile?> TryLoadTrainingAsync(string target, CancellationToken ct)
     {
-        var name = StorageLayout.TargetProfileBlob(target);
-        var data = await retry.ExecuteAsync(async t =>
-            await blobs.GetBlobContainerClient(StorageLayout.Config).GetBlobClient(name).TryDownloadAsync(t), ct);
-        if (data is null) return null;
         try
         {
-            return TargetProfile.Parse(data.ToString(), $"{StorageLayout.Config}/{name}").Training;
+            return (await retry.ExecuteAsync(async t => await _profiles.ReadAsync(target, t), ct))?.Training;
         }
         catch (FormatException)
         {

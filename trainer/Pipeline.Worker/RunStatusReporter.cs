@@ -2,13 +2,15 @@
 // background loop writes it at most every StatusInterval, and at least every heartbeat interval (UpdatedAt tells other
 // workers the run is alive). State changes are written at once.
 using Microsoft.Extensions.Logging;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Storage;
 using Polly;
 
 namespace Pipeline.Worker;
 
 public sealed class RunStatusReporter : IAsyncDisposable
 {
-    private readonly RunStatusStore _store;
+    private readonly RunStore _store;
     private readonly RunLease _lease;
     private readonly ResiliencePipeline _retry;
     private readonly ILogger _log;
@@ -22,7 +24,7 @@ public sealed class RunStatusReporter : IAsyncDisposable
     private long _lastWriteTicks = Environment.TickCount64;
     private readonly Heartbeat? _alive;
 
-    public RunStatusReporter(RunStatusStore store, RunLease lease, RunStatus initial, TimeSpan interval,
+    public RunStatusReporter(RunStore store, RunLease lease, RunStatus initial, TimeSpan interval,
         TimeSpan heartbeat, ResiliencePipeline retry, ILogger log, Heartbeat? alive = null)
     {
         _alive = alive;
@@ -57,7 +59,7 @@ public sealed class RunStatusReporter : IAsyncDisposable
             RunStatus snapshot;
             long version;
             lock (_stop) (snapshot, version) = (_current, _version);
-            await _retry.ExecuteAsync(async t => await _store.WriteAsync(snapshot, _lease.LeaseId, t), ct);
+            await _retry.ExecuteAsync(async t => await _store.WriteStatusAsync(snapshot, _lease.LeaseId, t), ct);
             Interlocked.Exchange(ref _written, version);
             Interlocked.Exchange(ref _lastWriteTicks, Environment.TickCount64);
             _alive?.Touch();

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Shared.Queues;
+using Pipeline.Shared.Queues.Composition;
 using Pipeline.Shared.Storage;
 using Polly;
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Shared.Queues;
+using Pipeline.Shared.Queues.Composition;
 using Pipeline.Shared.Telemetry;
 
 namespace Pipeline.Worker;

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Targets;
 
 namespace Pipeline.Functions.Runs;
@@ -17,7 +18,7 @@ public sealed class RunsFunctions(RunsCatalog catalog)
         string target, CancellationToken cancellationToken)
     {
         if (TargetName.Problem(target) is { } problem) return new BadRequestObjectResult(new { message = problem });
-        return Json(new JsonArray([.. await catalog.ListRunsAsync(target, cancellationToken)]));
+        return Json(await catalog.ListRunsAsync(target, cancellationToken));
     }
 
     [Function("GetRun")]
@@ -25,7 +26,7 @@ public sealed class RunsFunctions(RunsCatalog catalog)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "targets/{target}/runs/{runId}")] HttpRequest request,
         string target, string runId, CancellationToken cancellationToken)
     {
-        JsonObject? status;
+        RunStatus? status;
         try
         {
             status = await catalog.GetRunAsync(target, runId, cancellationToken);
@@ -74,6 +75,7 @@ public sealed class RunsFunctions(RunsCatalog catalog)
         });
     }
 
-    private static ContentResult Json(JsonNode node) =>
-        new() { Content = node.ToJsonString(), ContentType = "application/json", StatusCode = StatusCodes.Status200OK };
+    /// <summary>The trainer's own JSON conventions (snake_case), so a status reads the same here as in storage.</summary>
+    private static ContentResult Json<T>(T value) =>
+        new() { Content = ContractJson.Serialize(value).ToString(), ContentType = "application/json", StatusCode = StatusCodes.Status200OK };
 }

@@ -27,13 +27,21 @@ public sealed record TrainingRequest
     /// <summary>Hash of the target profile the request was made under (empty when none).</summary>
     [JsonPropertyName("profile_hash")] public string ProfileHash { get; init; } = "";
 
-    /// <summary>Why: "new_data" (ingestion) or "retrain" (asked for by a person).</summary>
-    [JsonPropertyName("reason")] public string Reason { get; init; } = "new_data";
+    /// <summary>Why: "new_data" (ingestion) or "retrain" (asked for by a person: trains exactly its datasets).</summary>
+    [JsonPropertyName("reason")] public string Reason { get; init; } = NewDataReason;
+
+    public const string NewDataReason = "new_data";
+    public const string RetrainReason = "retrain";
 
     [JsonPropertyName("created_at")] public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 
     /// <summary>W3C trace context of the publisher, so the trainer's run joins the ingest trace.</summary>
     [JsonPropertyName("traceparent")] public string? TraceParent { get; init; }
+
+    /// <summary>The run this request is: the same request (any delivery, any worker, any host asking) is the same run.
+    /// "req-X" runs as "run-X".</summary>
+    [JsonIgnore]
+    public string RunId => RequestId.StartsWith("req-", StringComparison.Ordinal) ? "run-" + RequestId[4..] : "run-" + RequestId;
 
     public static string DeriveId(string target, IEnumerable<string> datasetIds, string profileHash)
     {

@@ -3,24 +3,14 @@
 // never deployed) is neither read nor written, so hashes of the two functions never meet in one set.
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using Pipeline.Shared.Storage;
 
 namespace Pipeline.Shared.Datasets;
 
 public static class PairIndex
 {
-    /// <summary>The blob-name suffix of this index format (after the dataset id).</summary>
-    public const string FormatSuffix = ".xxh128.bin";
-
     /// <summary>The pair hash of a normalised line. 128 bits dedupe one team's own data (not a security boundary):
     /// a collision needs ~2^64 rows. XxHash128 runs at memory speed, SHA-256 at ~1.7 GB/s per core.</summary>
     public static UInt128 Hash(ReadOnlySpan<byte> normalisedLine) => XxHash128.HashToUInt128(normalisedLine);
-
-    /// <summary>datasets/{target}/_pairs/{datasetId}.xxh128.bin</summary>
-    public static string BlobName(string target, string datasetId) => StorageLayout.PairIndexBlob(target, datasetId);
-
-    /// <summary>Whether a blob listed under <see cref="StorageLayout.PairIndexPrefix"/> is in this format.</summary>
-    public static bool IsCurrentFormat(string blobName) => blobName.EndsWith(FormatSuffix, StringComparison.Ordinal);
 
     public static byte[] Encode(IReadOnlyList<UInt128> hashes)
     {

@@ -101,10 +101,10 @@ public sealed class IngestionService(
         await datasets.GetBlobClient(StorageLayout.DatasetTrainBlob(target, datasetId)).TryCreateAsync(train, "application/jsonl", ct).ConfigureAwait(false);
         await datasets.GetBlobClient(StorageLayout.DatasetEvalBlob(target, datasetId)).TryCreateAsync(eval, "application/jsonl", ct).ConfigureAwait(false);
         await datasets.GetBlobClient(StorageLayout.DatasetReportBlob(target, datasetId)).TryCreateAsync(BinaryData.FromString(report.ToJson()), "application/json", ct).ConfigureAwait(false);
-        await datasets.GetBlobClient(StorageLayout.DatasetReportMarkdownBlob(target, datasetId)).TryCreateAsync(BinaryData.FromString(ReportMarkdown.Render(report)), "text/markdown", ct).ConfigureAwait(false);
+        await datasets.GetBlobClient(StorageLayout.DatasetReportMarkdownBlob(target, datasetId)).TryCreateAsync(BinaryData.FromString(ValidationReportMarkdown.Render(report)), "text/markdown", ct).ConfigureAwait(false);
         await datasets.GetBlobClient(StorageLayout.ContentAliasBlob(target, result.ContentId!))
             .TryCreateAsync(BinaryData.FromObjectAsJson(new ContentAlias(datasetId)), "application/json", ct).ConfigureAwait(false);
-        await datasets.GetBlobClient(PairIndex.BlobName(target, datasetId))
+        await datasets.GetBlobClient(StorageLayout.PairIndexBlob(target, datasetId))
             .TryCreateAsync(BinaryData.FromBytes(PairIndex.Encode(result.PairHashes)), "application/octet-stream", ct).ConfigureAwait(false);
         var (reqId, now) = await EnsurePublishedAsync(target, datasetId, profileHash, ct).ConfigureAwait(false);
         _log.LogInformation("{File} of {Target} became dataset {DatasetId} ({Rows} rows); request {RequestId}", fileName, target, datasetId, report.RowsAccepted, reqId);
@@ -171,7 +171,7 @@ public sealed class IngestionService(
     {
         if (TargetName.Problem(target) is not null || !datasetId.StartsWith("ds-") || datasetId.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-'))
             return null;
-        var data = await Container(StorageLayout.Datasets).GetBlobClient(StorageLayout.DatasetReportBlob(target, datasetId)).TryDownloadAsync(ct).ConfigureAwait(false);
+        var data = await new DatasetStore(blobs).ReadReportAsync(target, datasetId, ct).ConfigureAwait(false);
         return data is null ? null : ValidationReport.FromJson(data.ToString());
     }
 
@@ -183,13 +183,11 @@ public sealed class IngestionService(
         _containersReady = true;
     }
 
+    /// <summary>The target's profile (defaults without one) and its hash; an invalid profile throws FormatException.</summary>
     private async Task<(TargetProfile Profile, string Hash)> LoadProfileAsync(string target, CancellationToken ct)
     {
-        var name = StorageLayout.TargetProfileBlob(target);
-        var data = await Container(StorageLayout.Config).GetBlobClient(name).TryDownloadAsync(ct).ConfigureAwait(false);
-        if (data is null) return (TargetProfile.Default, "");
-        var profile = TargetProfile.Parse(data.ToString(), $"{StorageLayout.Config}/{name}");
-        return (profile, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(profile.ToJson())))[..16]);
+        var profile = await new TargetProfileStore(blobs).ReadAsync(target, ct).ConfigureAwait(false);
+        return (profile ?? TargetProfile.Default, TargetProfileStore.Hash(profile));
     }
 
     private ITextTokenizer Tokenizer(string name)
@@ -207,7 +205,7 @@ public sealed class IngestionService(
         var datasets = Container(StorageLayout.Datasets);
         await foreach (var item in datasets.GetBlobsAsync(new GetBlobsOptions { Prefix = StorageLayout.PairIndexPrefix(target) }, ct).ConfigureAwait(false))
         {
-            if (!PairIndex.IsCurrentFormat(item.Name)) continue;
+            if (!StorageLayout.IsPairIndexBlob(item.Name)) continue;
             var data = await datasets.GetBlobClient(item.Name).DownloadContentAsync(ct).ConfigureAwait(false);
             PairIndex.Decode(data.Value.Content.ToMemory().Span, set);
         }
@@ -218,7 +216,7 @@ public sealed class IngestionService(
     private async Task EnsurePairIndexAsync(string target, string datasetId, CancellationToken ct)
     {
         var datasets = Container(StorageLayout.Datasets);
-        var index = datasets.GetBlobClient(PairIndex.BlobName(target, datasetId));
+        var index = datasets.GetBlobClient(StorageLayout.PairIndexBlob(target, datasetId));
         if (await index.ExistsAsync(ct).ConfigureAwait(false)) return;
         var hashes = new List<UInt128>();
         foreach (var split in new[] { StorageLayout.DatasetTrainBlob(target, datasetId), StorageLayout.DatasetEvalBlob(target, datasetId) })
@@ -257,7 +255,7 @@ public sealed class IngestionService(
         await using (var original = await source.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), ct).ConfigureAwait(false))
             await quarantine.GetBlobClient(StorageLayout.QuarantineBlob(target, fileName)).UploadAsync(original, overwrite: true, ct).ConfigureAwait(false);
         await quarantine.GetBlobClient(StorageLayout.QuarantineReportBlob(target, fileName)).UploadAsync(BinaryData.FromString(report.ToJson()), overwrite: true, ct).ConfigureAwait(false);
-        await quarantine.GetBlobClient(StorageLayout.QuarantineReportMarkdownBlob(target, fileName)).UploadAsync(BinaryData.FromString(ReportMarkdown.Render(report)), overwrite: true, ct).ConfigureAwait(false);
+        await quarantine.GetBlobClient(StorageLayout.QuarantineReportMarkdownBlob(target, fileName)).UploadAsync(BinaryData.FromString(ValidationReportMarkdown.Render(report)), overwrite: true, ct).ConfigureAwait(false);
     }
 
     private static ValidationResult TooLarge(string fileName, long size, TargetProfile profile) => new(new ValidationReport

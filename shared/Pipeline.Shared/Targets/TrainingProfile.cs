@@ -21,7 +21,7 @@ public sealed record TrainingProfile
     /// <summary>Files landing within this many seconds of each other are trained in one run.</summary>
     [JsonPropertyName("debounce_seconds")] public double DebounceSeconds { get; init; }
 
-    [JsonPropertyName("gate")] public GateProfile Gate { get; init; } = new();
+    [JsonPropertyName("gate")] public GateTolerances Gate { get; init; } = GateTolerances.Default;
 
     /// <summary>Held-out prompts whose generations before and after training go into the report.</summary>
     [JsonPropertyName("sample_prompts")] public int SamplePrompts { get; init; } = 3;
@@ -38,22 +38,10 @@ public sealed record TrainingProfile
         if (!(DebounceSeconds >= 0) || double.IsInfinity(DebounceSeconds)) p.Add("training.debounce_seconds must be >= 0");
         if (SamplePrompts is < 0 or > 50) p.Add("training.sample_prompts must be between 0 and 50");
         if (SampleMaxNewTokens is < 1 or > 4096) p.Add("training.sample_max_new_tokens must be between 1 and 4096");
-        if (!(Gate.MaxRewardAccuracyDrop is >= 0 and <= 1)) p.Add("training.gate.max_reward_accuracy_drop must be between 0 and 1");
-        if (!(Gate.MaxEvalLossIncrease >= 0) || double.IsInfinity(Gate.MaxEvalLossIncrease))
-            p.Add("training.gate.max_eval_loss_increase must be a finite number >= 0");
+        p.AddRange(Gate.Problems());
         if (Orpo is not null) p.AddRange(Orpo.Problems().Select(problem => "training.orpo." + problem));
         return p;
     }
-}
-
-/// <summary>How much worse than the current latest a new version may be and still become latest.</summary>
-public sealed record GateProfile
-{
-    /// <summary>Allowed drop of eval_rewards/accuracies (absolute, 0..1).</summary>
-    [JsonPropertyName("max_reward_accuracy_drop")] public double MaxRewardAccuracyDrop { get; init; } = 0.02;
-
-    /// <summary>Allowed rise of eval_loss (absolute, nats).</summary>
-    [JsonPropertyName("max_eval_loss_increase")] public double MaxEvalLossIncrease { get; init; } = 0.05;
 }
 
 public static class TrainingStrategies

@@ -1,6 +1,7 @@
 // `generate`: tokenises the prompt, decodes with the folder's stop ids, and is reproducible with a seed.
 using Pipeline.Cli.Commands;
 using Pipeline.Testing;
+using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Generation;
 
 
@@ -12,7 +13,7 @@ public sealed class GenerateCommandTests
     public void Sampled_generation_from_an_init_model_folder_is_reproducible()
     {
         using var dir = new TempDir();
-        InitModelCommand.Run(new InitModelOptions("tiny", dir.Path, 3));
+        ModelInit.Write(new InitModelOptions("tiny", dir.Path, 3));
         var options = new GenerateCommandOptions(dir.Path, "Hello there", new GenerationOptions { MaxNewTokens = 12, Temperature = 0.9, TopP = 0.95, Seed = 7 }, "cpu");
 
         var first = GenerateCommand.Run(options);

@@ -35,9 +35,9 @@ public sealed class InitModelCommandTests
         using var a = new TempDir();
         using var b = new TempDir();
         using var c = new TempDir();
-        InitModelCommand.Run(new InitModelOptions("tiny", a.Path, 1));
-        InitModelCommand.Run(new InitModelOptions("tiny", b.Path, 1));
-        InitModelCommand.Run(new InitModelOptions("tiny", c.Path, 2));
+        ModelInit.Write(new InitModelOptions("tiny", a.Path, 1));
+        ModelInit.Write(new InitModelOptions("tiny", b.Path, 1));
+        ModelInit.Write(new InitModelOptions("tiny", c.Path, 2));
 
         Assert.Equal(File.ReadAllBytes(a.File("model.safetensors")), File.ReadAllBytes(b.File("model.safetensors")));
         Assert.NotEqual(File.ReadAllBytes(a.File("model.safetensors")), File.ReadAllBytes(c.File("model.safetensors")));
@@ -47,7 +47,7 @@ public sealed class InitModelCommandTests
     public void Unknown_preset_is_rejected_naming_the_choices()
     {
         using var dir = new TempDir();
-        var error = Assert.Throws<ArgumentException>(() => InitModelCommand.Run(new InitModelOptions("huge", dir.Path, 0)));
+        var error = Assert.Throws<ArgumentException>(() => ModelInit.Write(new InitModelOptions("huge", dir.Path, 0)));
         Assert.Contains("huge", error.Message);
         Assert.Contains("tiny, small", error.Message);
         Assert.Empty(Directory.GetFiles(dir.Path));

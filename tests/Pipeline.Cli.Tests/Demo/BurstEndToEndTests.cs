@@ -1,11 +1,11 @@
 // Bursts through the real pieces on Azurite: two files ingested a moment apart, one in-process worker with a debounce
 // window in the profile -> one run and one version over both datasets; the second request is acknowledged without work.
+using Pipeline.Cli.Demo;
+using Pipeline.Cli.Local;
+using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
-using Pipeline.Cli.Demo;
-using Pipeline.Cli.Local;
-using Pipeline.Shared.Versions;
 
 namespace Pipeline.Cli.Tests.Demo;
 
@@ -35,7 +35,8 @@ public sealed class BurstEndToEndTests(AzuriteFixture azurite)
 
         // Both files are ingested (and their requests queued) before the worker starts: the first request it takes
         // waits out the window, then trains both datasets.
-        var ingestion = LocalIngestion.Create(storage);
+        await using var local = LocalIngestion.Create(storage);
+        var ingestion = local.Service;
         var ids = new List<string>();
         foreach (var file in setup.WriteDataFiles())
         {
@@ -55,7 +56,7 @@ public sealed class BurstEndToEndTests(AzuriteFixture azurite)
             await Task.Delay(1500, timeout.Token);
         }
 
-        var store = new ModelVersionStore(blobs.GetBlobContainerClient(StorageLayout.Models));
+        var store = new ModelVersionStore(blobs);
         Assert.Equal([1], await store.ListNumbersAsync(target, CancellationToken.None));
         var manifest = await store.ReadManifestAsync(new ModelVersion(target, 1), CancellationToken.None);
         Assert.Equal(ids, manifest!.DatasetIds);

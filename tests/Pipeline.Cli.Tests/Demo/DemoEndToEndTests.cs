@@ -1,11 +1,12 @@
 // The demo path end to end on Azurite with small sizes: two files land, the watcher ingests them, the in-process
 // worker trains v0001 from the base model and v0002 from v0001, and a second run with --reuse trains nothing again.
 using System.Text.Json;
+using Pipeline.Cli.Demo;
+using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
-using Pipeline.Cli.Demo;
-using Pipeline.Shared.Versions;
+using Pipeline.Worker.Reports;
 
 namespace Pipeline.Cli.Tests.Demo;
 
@@ -27,7 +28,8 @@ public sealed class DemoEndToEndTests(AzuriteFixture azurite)
 
         // Datasets: one per file, disjoint, each with its validation report in storage.
         var storage = new StorageOptions { ConnectionString = azurite.ConnectionString };
-        var ingestion = Pipeline.Cli.Local.LocalIngestion.Create(storage);
+        await using var local = Pipeline.Cli.Local.LocalIngestion.Create(storage);
+        var ingestion = local.Service;
         Assert.Equal(["demo-e2e-1.jsonl", "demo-e2e-2.jsonl"], result.Datasets.Select(d => d.File));
         Assert.NotEqual(result.Datasets[0].DatasetId, result.Datasets[1].DatasetId);
         foreach (var d in result.Datasets)
@@ -59,8 +61,7 @@ public sealed class DemoEndToEndTests(AzuriteFixture azurite)
 
         // Manifest lineage in storage: v0001 names the demo's base model by the hash of the folder the demo wrote,
         // v0002 names the same base model (source and hash) and v0001, with its own hash, as its parent.
-        var models = azurite.BlobService().GetBlobContainerClient(StorageLayout.Models);
-        var store = new ModelVersionStore(models);
+        var store = new ModelVersionStore(azurite.BlobService());
         var m1 = await store.ReadManifestAsync(new ModelVersion("demo-e2e", 1), CancellationToken.None);
         var m2 = await store.ReadManifestAsync(new ModelVersion("demo-e2e", 2), CancellationToken.None);
         Assert.Equal(DemoSetup.BaseModelSpec, m1!.BaseModel.Source);
@@ -71,12 +72,12 @@ public sealed class DemoEndToEndTests(AzuriteFixture azurite)
         Assert.Equal("v0001", m2.Parent!.Version);
         Assert.NotEqual(m1.BaseModel.Sha256, m2.Parent.Sha256);
         Assert.Equal(result.Datasets[0].RequestId, m1.RequestId);
-        Assert.Equal(DemoTrainingSize.Test.MaxSteps, m1.HyperParameters["max_steps"]!.GetValue<int>());
+        Assert.Equal(DemoTrainingSize.Test.MaxSteps, m1.HyperParameters.MaxSteps);
 
         // v0001's report holds sample generations of held-out prompts before and after training, the prompts rendered
         // by the base model's ChatML template with the generation prompt, as training renders them.
-        var r1 = await models.GetBlobClient(new ModelVersion("demo-e2e", 1).Prefix + "eval/report.json").DownloadContentAsync();
-        var samples = JsonDocument.Parse(r1.Value.Content.ToString()).RootElement.GetProperty("samples");
+        var r1 = await store.ReadFileAsync(new ModelVersion("demo-e2e", 1), ReportFiles.InVersion(ReportFiles.JsonFile), CancellationToken.None);
+        var samples = JsonDocument.Parse(r1!.ToString()).RootElement.GetProperty("samples");
         Assert.Equal(2, samples.GetArrayLength());
         foreach (var s in samples.EnumerateArray())
         {
@@ -85,7 +86,7 @@ public sealed class DemoEndToEndTests(AzuriteFixture azurite)
             Assert.False(string.IsNullOrEmpty(s.GetProperty("before").GetString()));
             Assert.False(string.IsNullOrEmpty(s.GetProperty("after").GetString()));
         }
-        var md = (await models.GetBlobClient(new ModelVersion("demo-e2e", 1).Prefix + "eval/report.md").DownloadContentAsync()).Value.Content.ToString();
+        var md = (await store.ReadFileAsync(new ModelVersion("demo-e2e", 1), ReportFiles.InVersion(ReportFiles.MarkdownFile), CancellationToken.None))!.ToString();
         Assert.Contains("## Sample generations", md, StringComparison.Ordinal);
 
         // latest.json follows the gate: v0002 when it passed, else still v0001.

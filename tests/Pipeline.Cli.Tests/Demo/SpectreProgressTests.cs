@@ -1,7 +1,9 @@
 // What the demo prints: the summary names datasets, versions with before -> after metrics, gate reasons, latest and
 // the report copies; training lines show step / total, loss and ETA.
 using Pipeline.Cli.Demo;
-using Pipeline.Shared.Versions;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Storage;
+using Pipeline.Shared.Targets;
 using Spectre.Console;
 
 namespace Pipeline.Cli.Tests.Demo;

@@ -23,7 +23,7 @@ public sealed class IncomingWatcherTests(AzuriteFixture azurite)
     }
 
     private IncomingWatcher Watcher(string target) =>
-        new(_storage.BlobService(), LocalIngestion.Create(_storage), new WatcherOptions { Target = target, PollInterval = TimeSpan.FromMilliseconds(50) });
+        new(_storage.BlobService(), LocalIngestion.Create(_storage).Service, new WatcherOptions { Target = target, PollInterval = TimeSpan.FromMilliseconds(50) });
 
     [Fact]
     public async Task Ingests_a_landed_file_once_and_queues_one_request()
@@ -88,7 +88,7 @@ public sealed class IncomingWatcherTests(AzuriteFixture azurite)
     {
         var incoming = await IncomingAsync();
         await incoming.UploadBlobAsync("stray.jsonl", BinaryData.FromString("{}"));
-        var watcher = new IncomingWatcher(_storage.BlobService(), LocalIngestion.Create(_storage), new WatcherOptions());
+        var watcher = new IncomingWatcher(_storage.BlobService(), LocalIngestion.Create(_storage).Service, new WatcherOptions());
 
         var results = await watcher.ScanOnceAsync();
 

@@ -1,4 +1,4 @@
-// The runs and versions HTTP functions called directly against Azurite, over blobs laid out as the trainer writes them.
+// The runs and versions HTTP functions called directly against Azurite, over blobs written as the trainer writes them.
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -8,7 +8,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Pipeline.Functions.Composition;
 using Pipeline.Functions.Runs;
 using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Storage;
+using Pipeline.Shared.Targets;
 using Pipeline.Testing;
 
 namespace Pipeline.Functions.Tests.Runs;
@@ -35,18 +37,41 @@ public sealed class RunsFunctionsTests(AzuriteFixture azurite)
         await c.GetBlobClient(name).UploadAsync(BinaryData.FromString(content), overwrite: true);
     }
 
+    /// <summary>Two runs, a complete version and one still being written, latest, and an accepted dataset, written by
+    /// the shared stores as the trainer and ingestion write them.</summary>
     private async Task ArrangeAsync()
     {
-        await PutAsync(StorageLayout.Runs, $"{_target}/run-a/status.json",
-            """{"state":"succeeded","run_id":"run-a","version":"v0001","updated_at":"2026-01-01T10:00:00+00:00"}""");
-        await PutAsync(StorageLayout.Runs, $"{_target}/run-b/status.json",
-            """{"state":"running","run_id":"run-b","step":7,"total_steps":20,"updated_at":"2026-01-01T11:00:00+00:00"}""");
-        await PutAsync(StorageLayout.Runs, $"{_target}/run-b/checkpoints/step-000005/_COMPLETE.json", "{}");
-        await PutAsync(StorageLayout.Models, $"{_target}/v0001/manifest.json", """{"version":"v0001","run_id":"run-a"}""");
-        await PutAsync(StorageLayout.Models, $"{_target}/v0002/allocation.json", """{"run_id":"run-b"}""");
-        await PutAsync(StorageLayout.Models, $"{_target}/latest.json", """{"version":"v0001"}""");
-        await PutAsync(StorageLayout.Datasets, $"{_target}/ds-a/train.jsonl", "{}\n");
-        await PutAsync(StorageLayout.Datasets, $"{_target}/_pairs/ds-a.bin", "x");
+        var blobs = azurite.BlobService();
+        foreach (var container in StorageLayout.Containers) await blobs.GetBlobContainerClient(container).CreateIfNotExistsAsync();
+        var runs = new RunStore(blobs);
+        RunStatus Status(string runId, RunState state, DateTimeOffset updated) => new()
+        {
+            State = state, Target = _target, RunId = runId, RequestId = "req-" + runId[4..], DatasetIds = ["ds-a"],
+            CreatedAt = updated, UpdatedAt = updated,
+        };
+        await runs.TryCreateStatusAsync(Status("run-a", RunState.Succeeded, new DateTimeOffset(2026, 1, 1, 10, 0, 0, TimeSpan.Zero)) with { Version = "v0001" }, default);
+        await runs.TryCreateStatusAsync(Status("run-b", RunState.Running, new DateTimeOffset(2026, 1, 1, 11, 0, 0, TimeSpan.Zero)) with { Step = 7, TotalSteps = 20 }, default);
+        await PutAsync(StorageLayout.Runs, StorageLayout.RunCheckpointPrefix(_target, "run-b", 5) + StorageLayout.CheckpointMarkerFile, "{}");
+
+        var versions = new ModelVersionStore(blobs);
+        var v1 = await versions.AllocateAsync(_target, new VersionAllocation { RunId = "run-a", RequestId = "req-a", WorkerId = "w", AllocatedAt = DateTimeOffset.UtcNow }, default);
+        var now = DateTimeOffset.UtcNow;
+        await versions.WriteManifestAsync(v1, new ModelManifest
+        {
+            Target = _target, Version = v1.Name, RunId = "run-a", RequestId = "req-a", BaseModel = new BaseModelLineage("base-models/x", "00"),
+            DatasetIds = ["ds-a"], TrainingMode = "full", HyperParameters = new OrpoConfig(), Metrics = new Dictionary<string, double>(),
+            Gate = new GateDecision { Passed = true, Reason = "first version of the target", Tolerances = GateTolerances.Default },
+            CodeVersion = "test", Files = [],
+            Timings = new RunTimings { RequestCreatedAt = now, ReceivedAt = now, TrainingStartedAt = now, TrainingFinishedAt = now, FinishedAt = now },
+        }, default);
+        await versions.AllocateAsync(_target, new VersionAllocation { RunId = "run-b", RequestId = "req-b", WorkerId = "w", AllocatedAt = now }, default);
+        await new LatestPointerStore(blobs).PromoteAsync(v1, "run-a", new Dictionary<string, double>(), _ =>
+            new GateDecision { Passed = true, Reason = "test", Tolerances = GateTolerances.Default }, default);
+
+        var request = new TrainingRequest { RequestId = "req-ds-a", Target = _target, DatasetIds = ["ds-a"] };
+        await PutAsync(StorageLayout.Datasets, StorageLayout.DatasetTrainBlob(_target, "ds-a"), "{}\n");
+        await PutAsync(StorageLayout.Datasets, StorageLayout.DatasetRequestMarkerBlob(_target, "ds-a"), request.ToJson());
+        await PutAsync(StorageLayout.Datasets, StorageLayout.PairIndexBlob(_target, "ds-a"), "x");
     }
 
     private static JsonElement Body(IActionResult result) =>
@@ -107,7 +132,7 @@ public sealed class RunsFunctionsTests(AzuriteFixture azurite)
         Assert.All(published, r => Assert.Equal(["ds-a"], r.DatasetIds));
         Assert.All(published, r => Assert.Equal("retrain", r.Reason));
         Assert.NotEqual(published[0].RequestId, published[1].RequestId);
-        Assert.Equal($"/api/targets/{_target}/runs/{RunsCatalog.RunIdOf(published[0])}", first.Location);
+        Assert.Equal($"/api/targets/{_target}/runs/{published[0].RunId}", first.Location);
         Assert.NotEqual(first.Location, second.Location);
     }
 

@@ -76,8 +76,12 @@ public sealed class MainTemplateTests(BicepBuildFixture bicep) : IClassFixture<B
         var policy = ArmTemplate.Single(Template, "Microsoft.Storage/storageAccounts/managementPolicies");
         var rule = policy.Path("properties", "policy", "rules")[0].GetProperty("definition");
 
-        Assert.Equal("runs/", rule.Path("filters", "prefixMatch")[0].GetString());
-        Assert.Equal("checkpoint", rule.Path("filters", "blobIndexMatch")[0].GetProperty("value").GetString());
+        // The tag CheckpointStore writes on every checkpoint blob (LifecycleRuleTests applies the rule on Azurite).
+        Assert.Equal(Pipeline.Shared.Storage.StorageLayout.Runs + "/", rule.Path("filters", "prefixMatch")[0].GetString());
+        var tag = Assert.Single(rule.Path("filters", "blobIndexMatch").EnumerateArray());
+        Assert.Equal(Pipeline.Worker.CheckpointStore.LifecycleTagName, tag.GetProperty("name").GetString());
+        Assert.Equal("==", tag.GetProperty("op").GetString());
+        Assert.Equal(Pipeline.Worker.CheckpointStore.LifecycleTagValue, tag.GetProperty("value").GetString());
         Assert.True(rule.Path("actions", "baseBlob", "delete").TryGetProperty("daysAfterModificationGreaterThan", out _));
 
         // Versioning keeps deleted checkpoints as previous versions; the second rule expires only those.

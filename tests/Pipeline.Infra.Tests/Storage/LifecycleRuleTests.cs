@@ -66,19 +66,10 @@ public sealed class LifecycleRuleTests(AzuriteFixture azurite, BicepBuildFixture
             (filter.Matches(StorageLayout.Runs, blob.Name, tags) ? selected : kept).Add(blob.Name);
         }
 
-        var checkpoints = RunBlobs.CheckpointsPrefix(target, "run-1");
+        var checkpoints = StorageLayout.RunCheckpointsPrefix(target, "run-1");
         Assert.Equal(6, selected.Count); // two files and a marker, twice
         Assert.All(selected, name => Assert.StartsWith(checkpoints, name));
         Assert.Equal(4, kept.Count);
         Assert.All(kept, name => Assert.DoesNotContain("/checkpoints/", name));
-    }
-
-    [Fact]
-    public void Checkpoint_rule_matches_the_tag_the_trainer_writes()
-    {
-        var filter = RuleFilter.Of(CheckpointRule().GetProperty("definition"));
-
-        Assert.Equal([(CheckpointStore.LifecycleTagName, "==", CheckpointStore.LifecycleTagValue)], filter.Tags);
-        Assert.Equal([StorageLayout.Runs + "/"], filter.Prefixes);
     }
 }

@@ -164,7 +164,7 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
         var index = BinaryData.FromBytes(PairIndex.Encode((await PreferenceFiles.Validate(PreferenceFiles.Pairs(10))).PairHashes));
         var (old, current) = (NewTarget(), NewTarget());
         await datasets.GetBlobClient(StorageLayout.PairIndexPrefix(old) + "ds-0123456789abcdef.bin").UploadAsync(index);
-        await datasets.GetBlobClient(PairIndex.BlobName(current, "ds-0123456789abcdef")).UploadAsync(index);
+        await datasets.GetBlobClient(StorageLayout.PairIndexBlob(current, "ds-0123456789abcdef")).UploadAsync(index);
         await Upload(service, old, "f.jsonl", PreferenceFiles.Pairs(10));
         await Upload(service, current, "f.jsonl", PreferenceFiles.Pairs(10));
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Pipeline.Shared.Queues;
+using Pipeline.Shared.Queues.Composition;
 using Pipeline.Shared.Queues.ServiceBus;
 using Pipeline.Shared.Queues.StorageQueue;
 

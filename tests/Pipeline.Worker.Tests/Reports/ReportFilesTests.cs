@@ -1,6 +1,8 @@
 using System.Text.Json;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Storage;
+using Pipeline.Shared.Targets;
 using Pipeline.Worker.Reports;
-using Pipeline.Shared.Versions;
 
 namespace Pipeline.Worker.Tests.Reports;
 

@@ -7,7 +7,7 @@ public static class CommandLine
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var root = new RootCommand("ORPO preference-data pipeline: validate, ingest, train, evaluate, serve.");
+        var root = new RootCommand("ORPO preference-data pipeline: validate and ingest data, train, evaluate and generate, run the worker or the local demo.");
         // Verbs are registered here, one line each.
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());

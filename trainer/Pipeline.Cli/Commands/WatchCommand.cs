@@ -20,7 +20,8 @@ public static class WatchCommand
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var storage = StorageOptions.FromEnvironment().Validated();
-            var watcher = new IncomingWatcher(storage.BlobService(), LocalIngestion.Create(storage), new WatcherOptions
+            await using var ingestion = LocalIngestion.Create(storage);
+            var watcher = new IncomingWatcher(storage.BlobService(), ingestion.Service, new WatcherOptions
             {
                 Target = r.GetValue(target),
                 PollInterval = TimeSpan.FromMilliseconds(r.GetValue(pollMs)),

@@ -1,5 +1,6 @@
 // What the demo produced, as typed records: the summary table is rendered from these and the end-to-end test asserts them.
-using Pipeline.Shared.Versions;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Storage;
 
 namespace Pipeline.Cli.Demo;
 

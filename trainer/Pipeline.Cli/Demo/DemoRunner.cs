@@ -2,11 +2,12 @@
 // v0001; file 2 lands -> v0002 through the gate; then a summary. Every step is the production code path, in-process.
 using System.Diagnostics;
 using Azure.Storage.Blobs;
-using Pipeline.Shared.Ingestion;
-using Pipeline.Shared.Storage;
 using Pipeline.Cli.Local;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Ingestion;
+using Pipeline.Shared.Queues;
+using Pipeline.Shared.Storage;
 using Pipeline.Worker.Reports;
-using Pipeline.Shared.Versions;
 
 namespace Pipeline.Cli.Demo;
 
@@ -28,10 +29,10 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
         using var storage = await DemoStorage.OpenAsync(_options.ConnectionString, _options.RepoRoot, state.Azurite, ct).ConfigureAwait(false);
         progress.Note(storage.Description);
         var blobs = storage.Options.BlobService();
-        foreach (var name in StorageLayout.Containers.Append(DemoSetup.BaseModelsContainer))
+        foreach (var name in StorageLayout.Containers.Append(StorageLayout.BaseModels))
             await blobs.GetBlobContainerClient(name).CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
         await storage.Options.QueueService().GetQueueClient(StorageLayout.TrainingRequestsQueue).CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
-        progress.Note($"containers {string.Join(", ", StorageLayout.Containers)}, {DemoSetup.BaseModelsContainer} and queue {StorageLayout.TrainingRequestsQueue} ready");
+        progress.Note($"containers {string.Join(", ", StorageLayout.Containers)}, {StorageLayout.BaseModels} and queue {StorageLayout.TrainingRequestsQueue} ready");
 
         progress.Stage("Base model and target profile");
         var setup = new DemoSetup(_options, state, blobs);
@@ -43,7 +44,10 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
         foreach (var file in files) progress.Note($"{file.Name}: {file.Pairs} pairs (seed {SupportAgentData.DefaultSeed}) in {file.LocalPath}");
 
         var ingested = new IngestionLog();
-        var watcher = new IncomingWatcher(blobs, LocalIngestion.Create(storage.Options), new WatcherOptions { Target = target, PollInterval = TimeSpan.FromMilliseconds(500) });
+        // The demo's worker takes its requests from the storage queue, whatever transport the environment names.
+        await using var local = LocalIngestion.Create(storage.Options, settings: new Dictionary<string, string?> { ["Queue:Transport"] = nameof(QueueTransport.StorageQueue) });
+        var ingestion = local.Service;
+        var watcher = new IncomingWatcher(blobs, ingestion, new WatcherOptions { Target = target, PollInterval = TimeSpan.FromMilliseconds(500) });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watching = Task.Run(() => watcher.RunAsync(ingested.Add, stop.Token), stop.Token);
         await using var worker = await DemoWorker.StartAsync(storage.Options, _options, state, progress, stop.Token).ConfigureAwait(false);
@@ -51,8 +55,6 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
 
         var datasets = new List<DemoDataset>();
         var versions = new List<DemoVersion>();
-        var ingestion = LocalIngestion.Create(storage.Options);
-        var models = blobs.GetBlobContainerClient(StorageLayout.Models);
         for (var i = 0; i < files.Count; i++)
         {
             var file = files[i];
@@ -75,14 +77,14 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
                           $"{dataset.RowsRejected} rejected; request {result.RequestId} {(result.PublishedNow ? "queued" : "was queued before")}");
 
             var version = await WaitAsync(() => worker.PollAsync(target, dataset.DatasetId, ct), watching, $"a model version trained on {dataset.DatasetId}", ct).ConfigureAwait(false);
-            versions.Add(await DescribeAsync(models, version, state, ct).ConfigureAwait(false));
+            versions.Add(await DescribeAsync(blobs, version, state, ct).ConfigureAwait(false));
             var v = versions[^1];
             progress.Note($"{v.Version}: eval_rewards/accuracies {Fmt(v.Before(GateDecision.AccuracyMetric))} -> {Fmt(v.After(GateDecision.AccuracyMetric))}, " +
                           $"eval_loss {Fmt(v.Before(GateDecision.LossMetric))} -> {Fmt(v.After(GateDecision.LossMetric))}; gate {(v.Gate.Passed ? "passed" : "held back")}: {v.Gate.Reason}");
         }
 
         progress.Stage("Stopping");
-        var latest = (await new LatestPointerStore(models).ReadAsync(target, ct).ConfigureAwait(false)).Pointer;
+        var latest = (await new LatestPointerStore(blobs).ReadAsync(target, ct).ConfigureAwait(false)).Pointer;
         await stop.CancelAsync().ConfigureAwait(false);
         await watching.ConfigureAwait(false);
         await worker.DisposeAsync().ConfigureAwait(false);
@@ -110,17 +112,21 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
     private Task<T> WaitAsync<T>(Func<T?> poll, Task watching, string what, CancellationToken ct) where T : class =>
         WaitAsync(() => Task.FromResult(poll()), watching, what, ct);
 
-    private static async Task<DemoVersion> DescribeAsync(BlobContainerClient models, ModelVersion version, DemoState state, CancellationToken ct)
+    private static async Task<DemoVersion> DescribeAsync(BlobServiceClient blobs, ModelVersion version, DemoState state, CancellationToken ct)
     {
-        var manifest = await new ModelVersionStore(models).ReadManifestAsync(version, ct).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"{StorageLayout.Models}/{version.Prefix}{ModelVersionStore.ManifestBlob} vanished");
-        var reportBlob = models.GetBlobClient(version.Prefix + "eval/report.json");
-        var report = VersionJson.Deserialize<EvaluationReport>((await reportBlob.DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content, reportBlob.Name);
-        var html = version.Prefix + "eval/report.html";
+        var store = new ModelVersionStore(blobs);
+        var manifest = await store.ReadManifestAsync(version, ct).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"{StorageLayout.Models}/{StorageLayout.ModelVersionManifestBlob(version)} vanished");
+        var reportName = ReportFiles.InVersion(ReportFiles.JsonFile);
+        var report = ContractJson.Deserialize<EvaluationReport>(
+            await store.ReadFileAsync(version, reportName, ct).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"{version} has no {reportName}"),
+            $"{StorageLayout.Models}/{StorageLayout.ModelVersionFileBlob(version, reportName)}");
+        var html = ReportFiles.InVersion(ReportFiles.HtmlFile);
         var local = Path.Combine(state.Reports, $"{version.Target}-{version.Name}.html");
-        await models.GetBlobClient(html).DownloadToAsync(local, ct).ConfigureAwait(false);
+        await store.DownloadFileAsync(version, html, local, ct).ConfigureAwait(false);
         return new DemoVersion(version.Name, manifest.ParentVersion, manifest.DatasetIds, report.MetricsBefore, report.MetricsAfter,
-            manifest.Gate, $"{StorageLayout.Models}/{html}", local);
+            manifest.Gate, $"{StorageLayout.Models}/{StorageLayout.ModelVersionFileBlob(version, html)}", local);
     }
 
     private static string Fmt(double? value) => value is { } v ? v.ToString("0.000") : "n/a";

@@ -5,6 +5,7 @@ using Pipeline.Cli.Commands;
 using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Storage;
 using Pipeline.Shared.Targets;
+using Pipeline.Training.Checkpoints;
 using Pipeline.Worker;
 
 namespace Pipeline.Cli.Demo;
@@ -15,11 +16,10 @@ public sealed record DemoDataFile(string Name, string LocalPath, int Pairs);
 public sealed class DemoSetup(DemoOptions options, DemoState state, BlobServiceClient blobs)
 {
     public const string BaseModelName = "support-agent-tiny";
-    public const string BaseModelsContainer = BaseModelCache.BaseModelsContainer;
     public const int BaseModelSeed = 0;
 
     /// <summary>"base-models/support-agent-tiny": how the profile names the base model.</summary>
-    public static string BaseModelSpec => $"{BaseModelsContainer}/{BaseModelName}";
+    public static string BaseModelSpec => $"{StorageLayout.BaseModels}/{BaseModelName}";
 
     /// <summary>Writes the tiny preset (seed 0) under .demo/base-model unless it is there, and uploads it (same bytes, so a repeat is harmless).</summary>
     public async Task<string> EnsureBaseModelAsync(CancellationToken ct)
@@ -28,15 +28,15 @@ public sealed class DemoSetup(DemoOptions options, DemoState state, BlobServiceC
         if (!File.Exists(Path.Combine(state.BaseModel, "config.json")))
         {
             if (Directory.Exists(state.BaseModel)) Directory.Delete(state.BaseModel, recursive: true);
-            InitModelCommand.Run(new InitModelOptions("tiny", state.BaseModel, BaseModelSeed));
+            ModelInit.Write(new InitModelOptions("tiny", state.BaseModel, BaseModelSeed));
             made = true;
         }
-        var container = blobs.GetBlobContainerClient(BaseModelsContainer);
+        var container = blobs.GetBlobContainerClient(StorageLayout.BaseModels);
         await container.CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
         long bytes = 0;
         foreach (var path in Directory.EnumerateFiles(state.BaseModel))
         {
-            var blob = container.GetBlobClient($"{BaseModelName}/{Path.GetFileName(path)}");
+            var blob = container.GetBlobClient(StorageLayout.BaseModelFileBlob(BaseModelName, Path.GetFileName(path)));
             if (!await blob.ExistsAsync(ct).ConfigureAwait(false))
                 await blob.UploadAsync(path, ct).ConfigureAwait(false);
             bytes += new FileInfo(path).Length;
@@ -79,11 +79,9 @@ public sealed class DemoSetup(DemoOptions options, DemoState state, BlobServiceC
     public async Task<string> WriteProfileAsync(CancellationToken ct)
     {
         var profile = Profile();
-        var name = StorageLayout.TargetProfileBlob(options.Target);
-        await blobs.GetBlobContainerClient(StorageLayout.Config).GetBlobClient(name)
-            .UploadAsync(BinaryData.FromString(profile.ToJson()), overwrite: true, ct).ConfigureAwait(false);
+        await new TargetProfileStore(blobs).WriteAsync(options.Target, profile, ct).ConfigureAwait(false);
         var t = profile.Training;
-        return $"profile {StorageLayout.Config}/{name}: base_model {t.BaseModel}, strategy {t.Strategy}, debounce {t.DebounceSeconds} s, " +
+        return $"profile {TargetProfileStore.SourceName(options.Target)}: base_model {t.BaseModel}, strategy {t.Strategy}, debounce {t.DebounceSeconds} s, " +
                $"max_steps {options.Size.MaxSteps}, batch {options.Size.BatchSize}, max_length {options.Size.MaxLength}, learning_rate {options.Size.LearningRate}";
     }
 

@@ -2,15 +2,15 @@
 // its folders under .demo/work. The demo follows it only through storage (status.json, manifests), like a user would.
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Azure.Storage.Queues;
+using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Queues;
 using Pipeline.Shared.Queues.StorageQueue;
 using Pipeline.Shared.Storage;
-using Pipeline.Shared.Versions;
 using Pipeline.Worker;
 
 namespace Pipeline.Cli.Demo;
@@ -19,8 +19,8 @@ public sealed class DemoWorker : IAsyncDisposable
 {
     private readonly IHost _host;
     private readonly TrainerWorker _worker;
-    private readonly BlobContainerClient _runs;
-    private readonly BlobContainerClient _models;
+    private readonly RunStore _runs;
+    private readonly ModelVersionStore _versions;
     private readonly QueueClient _poison;
     private readonly IDemoProgress _progress;
     private readonly Dictionary<string, ModelManifest> _manifests = [];
@@ -33,8 +33,8 @@ public sealed class DemoWorker : IAsyncDisposable
         _poison = poison;
         _host = host;
         _worker = host.Services.GetRequiredService<TrainerWorker>();
-        _runs = blobs.GetBlobContainerClient(StorageLayout.Runs);
-        _models = blobs.GetBlobContainerClient(StorageLayout.Models);
+        _runs = new RunStore(blobs);
+        _versions = new ModelVersionStore(blobs);
         _progress = progress;
     }
 
@@ -77,16 +77,16 @@ public sealed class DemoWorker : IAsyncDisposable
                 if (poisoned.PoisonedAt < _startedAt || RequestBody.Decode(poisoned.Body).Request?.Target != target) continue;
                 throw new InvalidOperationException($"a training request went to {_poison.Name}: {poisoned.Reason}: {poisoned.Description}");
             }
-        await foreach (var item in _models.GetBlobsAsync(new GetBlobsOptions { Prefix = target + "/" }, ct).ConfigureAwait(false))
+        foreach (var number in await _versions.ListNumbersAsync(target, ct).ConfigureAwait(false))
         {
-            if (!item.Name.EndsWith("/" + ModelVersionStore.ManifestBlob, StringComparison.Ordinal)) continue;
-            if (!_manifests.TryGetValue(item.Name, out var manifest))
+            var version = new ModelVersion(target, number);
+            if (!_manifests.TryGetValue(version.Name, out var manifest))
             {
-                var content = await _models.GetBlobClient(item.Name).DownloadContentAsync(ct).ConfigureAwait(false);
-                _manifests[item.Name] = manifest = VersionJson.Deserialize<ModelManifest>(content.Value.Content, item.Name);
+                // A version without a manifest is still being written: look again at the next poll.
+                if (await _versions.ReadManifestAsync(version, ct).ConfigureAwait(false) is not { } written) continue;
+                _manifests[version.Name] = manifest = written;
             }
-            if (manifest.DatasetIds.Contains(datasetId) && ModelVersion.TryParseName(manifest.Version, out var n))
-                return new ModelVersion(target, n);
+            if (manifest.DatasetIds.Contains(datasetId)) return version;
         }
         return null;
     }
@@ -94,16 +94,13 @@ public sealed class DemoWorker : IAsyncDisposable
     // The status.json of every run of the target still queued or running: step / total, loss, ETA.
     private async Task ReportRunsAsync(string target, CancellationToken ct)
     {
-        var store = new RunStatusStore(_runs);
-        await foreach (var item in _runs.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", target + "/", ct).ConfigureAwait(false))
+        foreach (var s in await _runs.ListStatusesAsync(target, ct).ConfigureAwait(false))
         {
-            if (!item.IsPrefix) continue;
-            var runId = item.Prefix[(target.Length + 1)..].TrimEnd('/');
-            if (await store.ReadAsync(target, runId, ct).ConfigureAwait(false) is not { } s || s.IsFinished) continue;
-            if (s.State == RunState.Failed) throw new InvalidOperationException($"run {runId} failed: {s.Reason}");
+            if (s.IsFinished) continue;
+            if (s.State == RunState.Failed) throw new InvalidOperationException($"run {s.RunId} failed: {s.Reason}");
             // A failed attempt is retried by the worker; say why once.
-            if (s.Reason is { } reason && _reasonsSeen.Add(reason)) _progress.Note($"{runId}: {reason}");
-            _progress.Training(new DemoTrainingState(runId, s.Stage ?? s.State.ToString().ToLowerInvariant(), s.Step ?? 0, s.TotalSteps ?? 0, s.Loss,
+            if (s.Reason is { } reason && _reasonsSeen.Add(reason)) _progress.Note($"{s.RunId}: {reason}");
+            _progress.Training(new DemoTrainingState(s.RunId, s.Stage ?? s.State.ToString().ToLowerInvariant(), s.Step ?? 0, s.TotalSteps ?? 0, s.Loss,
                 s.EtaSeconds is { } eta ? TimeSpan.FromSeconds(eta) : null));
         }
     }

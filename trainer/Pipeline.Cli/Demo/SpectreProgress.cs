@@ -1,6 +1,7 @@
 // The demo's screen: stage headers and notes as lines, the running training run as a live line
 // (step / total, loss, ETA), and the closing summary tables. Spectre.Console degrades to plain lines when not a terminal.
-using Pipeline.Shared.Versions;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Storage;
 using Spectre.Console;
 
 namespace Pipeline.Cli.Demo;

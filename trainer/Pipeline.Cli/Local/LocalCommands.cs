@@ -73,9 +73,8 @@ public static class LocalCommands
         {
             return Usage(stderr, e.Message);
         }
-        var blobs = storage.BlobService();
-        var publisher = new StorageQueuePublisher(storage.QueueService().GetQueueClient(StorageLayout.TrainingRequestsQueue), StorageRetry.Create());
-        var service = new IngestionService(blobs, publisher, resolveTokenizer);
+        await using var local = LocalIngestion.Create(storage, resolveTokenizer);
+        var service = local.Service;
         var name = Path.GetFileName(a.File);
         try
         {

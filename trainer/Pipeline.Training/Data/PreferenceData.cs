@@ -8,21 +8,18 @@ namespace Pipeline.Training.Data;
 /// <summary>One pair as text; Conversational rows were rendered by a chat template (their special tokens are real).</summary>
 public sealed record PreferenceRow(int Line, string Prompt, string Chosen, string Rejected, bool Conversational = false);
 
-/// <summary>One chat message of a conversational row.</summary>
-public sealed record Message(string Role, string Content);
-
 /// <summary>
 /// Renders conversational rows as `transformers` would (TRL maybe_apply_chat_template): prompt with the generation
 /// prompt, completion = render(prompt + completion) after the rendered prompt.
 /// </summary>
-public delegate string ChatRenderer(IReadOnlyList<Message> messages, bool addGenerationPrompt);
+public delegate string ChatRenderer(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt);
 
 public static class PreferenceData
 {
     /// <summary>The tokenizer's chat template as a renderer, or null when it has none.</summary>
     public static ChatRenderer? ChatFor(HfTokenizer tokenizer) => tokenizer.ChatTemplate is not { } template ? null
         : (messages, addGenerationPrompt) => ChatTemplates.Render(
-            template, [.. messages.Select(m => new ChatMessage(m.Role, m.Content))], addGenerationPrompt, tokenizer.BosToken, tokenizer.EosToken);
+            template, messages, addGenerationPrompt, tokenizer.BosToken, tokenizer.EosToken);
 
     /// <summary>A file, or a dataset folder holding <paramref name="split"/>.jsonl.</summary>
     public static string Resolve(string fileOrDir, string split = "train")
@@ -82,10 +79,10 @@ public static class PreferenceData
         throw new InvalidDataException(Where("prompt, chosen and rejected must all be strings or all be lists of messages"));
     }
 
-    private static List<Message> Messages(JsonElement e, Func<string, string> where) =>
+    private static List<ChatMessage> Messages(JsonElement e, Func<string, string> where) =>
         [.. e.EnumerateArray().Select(m =>
             m.ValueKind == JsonValueKind.Object && m.TryGetProperty("role", out var r) && m.TryGetProperty("content", out var c)
                 && r.ValueKind == JsonValueKind.String && c.ValueKind == JsonValueKind.String
-                ? new Message(r.GetString()!, c.GetString()!)
+                ? new ChatMessage(r.GetString()!, c.GetString()!)
                 : throw new InvalidDataException(where("a message needs string \"role\" and \"content\"")))];
 }

@@ -22,7 +22,7 @@ public static class Checkpoint
 {
     private const string Weights = "weights.dat", Optimizer = "adamw_state.bin", Rng = "rng_state.bin", State = "trainer_state.json";
 
-    public static string Folder(string outputDir) => Path.Combine(outputDir, "checkpoints");
+    public static string Folder(string outputDir) => Path.Combine(outputDir, TrainOutput.CheckpointsFolder);
 
     public static string Save(string outputDir, int step, nn.Module model, AdamW optimizer, TrainerState state, int? keepLast)
     {

@@ -7,7 +7,7 @@ namespace Pipeline.Training.Trainer;
 
 internal static class CompletedRun
 {
-    public const string SummaryFileName = "train_summary.json";
+    public const string SummaryFileName = TrainOutput.SummaryFile;
 
     /// <summary>
     /// The finished run in <see cref="TrainJob.OutputDir"/>, or null when some final output is missing (then the run
@@ -19,7 +19,7 @@ internal static class CompletedRun
         var summaryPath = Path.Combine(dir, SummaryFileName);
         if (!File.Exists(summaryPath) || !FinalOutputsExist(job, tokenizerFiles))
             return null;
-        var configPath = Path.Combine(dir, "orpo_config.json");
+        var configPath = Path.Combine(dir, TrainOutput.ConfigFile);
         if (File.Exists(configPath) && File.ReadAllText(configPath) != job.Config.ToJson())
             throw new InvalidDataException($"{dir}: holds a finished run with a different configuration ({configPath}); " +
                 "resume it with the same settings, or train into an empty folder.");
@@ -41,7 +41,7 @@ internal static class CompletedRun
         bool HasWeights(string d) =>
             File.Exists(Path.Combine(d, HfModelFolder.WeightsFileName)) || File.Exists(Path.Combine(d, Safetensors.IndexFileName));
         var weights = job.Config.UsePeft ? File.Exists(Path.Combine(dir, "adapter_model.safetensors")) : HasWeights(dir);
-        var merged = !job.Config.UsePeft || !job.Config.MergeAdapter || HasWeights(Path.Combine(dir, "merged"));
+        var merged = !job.Config.UsePeft || !job.Config.MergeAdapter || HasWeights(Path.Combine(dir, TrainOutput.MergedFolder));
         // The tokenizer is copied last: its presence means the final save finished.
         var tokenizer = tokenizerFiles.Where(f => File.Exists(Path.Combine(job.ModelDir, f))).All(f => File.Exists(Path.Combine(dir, f)));
         return weights && merged && tokenizer;

@@ -59,8 +59,8 @@ public static class OrpoTrainer
         if (adapter is not null && c.MergeAdapter)
         {
             adapter.Merge(); // W0 + s B A into the base weights (the adapter is saved above)
-            HfModelFolder.Save(model, Path.Combine(job.OutputDir, "merged"));
-            CopyTokenizer(job.ModelDir, Path.Combine(job.OutputDir, "merged"));
+            HfModelFolder.Save(model, Path.Combine(job.OutputDir, TrainOutput.MergedFolder));
+            CopyTokenizer(job.ModelDir, Path.Combine(job.OutputDir, TrainOutput.MergedFolder));
         }
         CopyTokenizer(job.ModelDir, job.OutputDir);
         return result;
@@ -114,10 +114,10 @@ public static class OrpoTrainer
         }
         else if (!resume && existing.Count > 0)
             throw new IOException($"{outputDir}: holds checkpoints of an earlier run; pass --resume to continue it or choose an empty folder.");
-        File.WriteAllText(Path.Combine(outputDir, "orpo_config.json"), c.ToJson());
+        File.WriteAllText(Path.Combine(outputDir, TrainOutput.ConfigFile), c.ToJson());
 
-        using var metricsLog = new MetricsLog(Path.Combine(outputDir, "metrics.jsonl"), resumedFrom);
-        using var tensorBoard = new TensorBoardWriter(Path.Combine(outputDir, "runs"));
+        using var metricsLog = new MetricsLog(Path.Combine(outputDir, TrainOutput.MetricsFile), resumedFrom);
+        using var tensorBoard = new TensorBoardWriter(Path.Combine(outputDir, TrainOutput.TensorBoardFolder));
         var epochs = new Dictionary<int, List<int[]>>();
         int[] MicroBatch(long m)
         {

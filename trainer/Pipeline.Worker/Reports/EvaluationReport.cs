@@ -1,6 +1,7 @@
 // eval/report.json of a model version: metrics before and after training on the held-out split, the current latest's
 // metrics, the training curves, sample generations and the gate's decision with its numbers.
-using Pipeline.Shared.Versions;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Storage;
 
 namespace Pipeline.Worker.Reports;
 

@@ -1,9 +1,9 @@
 // manifest.json of a model version: its lineage (base model, datasets, request, hyper-parameters, code) and results.
 // Written last, so a version folder with a manifest is complete.
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Pipeline.Shared.Orpo;
 
-namespace Pipeline.Shared.Versions;
+namespace Pipeline.Shared.Contracts;
 
 public sealed record ModelManifest
 {
@@ -20,7 +20,7 @@ public sealed record ModelManifest
     /// <summary>"full" or "lora".</summary>
     public required string TrainingMode { get; init; }
     /// <summary>ORPO hyper-parameters with TRL's names, as the run used them.</summary>
-    public required JsonObject HyperParameters { get; init; }
+    public required OrpoConfig HyperParameters { get; init; }
     /// <summary>eval_* metrics of this version on the run's held-out split.</summary>
     public required IReadOnlyDictionary<string, double> Metrics { get; init; }
     public required GateDecision Gate { get; init; }

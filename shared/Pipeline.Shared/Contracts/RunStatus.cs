@@ -1,7 +1,7 @@
 // runs/{target}/{runId}/status.json: where a run stands, for people and for other workers (heartbeat).
-using Pipeline.Shared.Versions;
+using Pipeline.Shared.Storage;
 
-namespace Pipeline.Worker;
+namespace Pipeline.Shared.Contracts;
 
 public enum RunState
 {

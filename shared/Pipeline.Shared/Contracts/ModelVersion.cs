@@ -1,14 +1,10 @@
-// A model version of a target: the folder models/{target}/v{NNNN}/ and its number.
-using Pipeline.Shared.Storage;
-namespace Pipeline.Shared.Versions;
+// A model version of a target: its number and name ("v0001"); StorageLayout.ModelVersionPrefix names its folder.
+namespace Pipeline.Shared.Contracts;
 
 public sealed record ModelVersion(string Target, int Number)
 {
     /// <summary>"v0001": four digits, so versions sort by name.</summary>
     public string Name => $"v{Number:D4}";
-
-    /// <summary>Blob prefix inside the models container, ending with '/'.</summary>
-    public string Prefix => StorageLayout.ModelVersionPrefix(Target, Number);
 
     public static bool TryParseName(string name, out int number)
     {

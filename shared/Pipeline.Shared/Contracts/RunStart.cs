@@ -1,6 +1,6 @@
 // runs/{target}/{runId}/start.json: the model a run starts from, pinned at its first attempt so that a resumed run
 // (after a crash, elsewhere, after latest moved) keeps the same parent and lineage.
-namespace Pipeline.Worker;
+namespace Pipeline.Shared.Contracts;
 
 /// <param name="Source">"base-models/..." or a local path, or "models/{target}/v{NNNN}" for a parent version.</param>
 /// <param name="ParentVersion">The version continued from (strategy from_latest); null from the base model.</param>

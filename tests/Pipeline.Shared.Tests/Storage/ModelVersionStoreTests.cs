@@ -1,16 +1,19 @@
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Storage;
 using Pipeline.Testing;
-using Pipeline.Shared.Versions;
 
-namespace Pipeline.Shared.Tests.Versions;
+namespace Pipeline.Shared.Tests.Storage;
 
 [Collection(AzuriteCollection.Name)]
 public sealed class ModelVersionStoreTests(AzuriteFixture azurite)
 {
+    // Each test has a target of its own in the shared models container.
+    private readonly string _target = "agent-" + Guid.NewGuid().ToString("N")[..8];
+
     private async Task<ModelVersionStore> NewStoreAsync()
     {
-        var container = azurite.BlobService().GetBlobContainerClient("models-" + Guid.NewGuid().ToString("N")[..12]);
-        await container.CreateAsync();
-        return new ModelVersionStore(container);
+        await azurite.BlobService().GetBlobContainerClient(StorageLayout.Models).CreateIfNotExistsAsync();
+        return new ModelVersionStore(azurite.BlobService());
     }
 
     private static VersionAllocation For(string runId) => new()
@@ -24,31 +27,31 @@ public sealed class ModelVersionStoreTests(AzuriteFixture azurite)
         var store = await NewStoreAsync();
 
         var versions = await Task.WhenAll(Enumerable.Range(0, 8)
-            .Select(i => Task.Run(() => store.AllocateAsync("agent", For($"run-{i}"), CancellationToken.None))));
+            .Select(i => Task.Run(() => store.AllocateAsync(_target, For($"run-{i}"), CancellationToken.None))));
 
         Assert.Equal(Enumerable.Range(1, 8), versions.Select(v => v.Number).Order());
-        Assert.Equal(Enumerable.Range(1, 8), await store.ListNumbersAsync("agent", CancellationToken.None));
+        Assert.Equal(Enumerable.Range(1, 8), await store.ListNumbersAsync(_target, CancellationToken.None));
     }
 
     [Fact]
     public async Task A_run_that_allocates_again_gets_its_own_number_back()
     {
         var store = await NewStoreAsync();
-        var first = await store.AllocateAsync("agent", For("run-a"), CancellationToken.None);
-        await store.AllocateAsync("agent", For("run-b"), CancellationToken.None);
+        var first = await store.AllocateAsync(_target, For("run-a"), CancellationToken.None);
+        await store.AllocateAsync(_target, For("run-b"), CancellationToken.None);
 
-        var again = await store.AllocateAsync("agent", For("run-a"), CancellationToken.None);
+        var again = await store.AllocateAsync(_target, For("run-a"), CancellationToken.None);
 
         Assert.Equal(first, again);
         Assert.Equal("v0001", again.Name);
-        Assert.Equal([1, 2], await store.ListNumbersAsync("agent", CancellationToken.None));
+        Assert.Equal([1, 2], await store.ListNumbersAsync(_target, CancellationToken.None));
     }
 
     [Fact]
     public async Task Uploaded_files_are_listed_with_their_hashes_and_download_back_identical()
     {
         var store = await NewStoreAsync();
-        var version = await store.AllocateAsync("agent", For("run-a"), CancellationToken.None);
+        var version = await store.AllocateAsync(_target, For("run-a"), CancellationToken.None);
         var source = Directory.CreateTempSubdirectory().FullName;
         await File.WriteAllTextAsync(Path.Combine(source, "config.json"), "{\"a\":1}");
         Directory.CreateDirectory(Path.Combine(source, "sub"));

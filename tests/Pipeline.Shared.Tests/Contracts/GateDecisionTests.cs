@@ -1,10 +1,12 @@
-using Pipeline.Shared.Versions;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Storage;
+using Pipeline.Shared.Targets;
 
-namespace Pipeline.Shared.Tests.Versions;
+namespace Pipeline.Shared.Tests.Contracts;
 
 public sealed class GateDecisionTests
 {
-    private static readonly GateTolerances Tolerances = new(MaxRewardAccuracyDrop: 0.05, MaxEvalLossIncrease: 0.1);
+    private static readonly GateTolerances Tolerances = new() { MaxRewardAccuracyDrop = 0.05, MaxEvalLossIncrease = 0.1 };
 
     private static Dictionary<string, double> Metrics(double acc, double loss) =>
         new() { [GateDecision.AccuracyMetric] = acc, [GateDecision.LossMetric] = loss };

@@ -1,5 +1,5 @@
 // models/{target}/latest.json: which version serves, with the metrics the gate compares against.
-namespace Pipeline.Shared.Versions;
+namespace Pipeline.Shared.Contracts;
 
 public sealed record LatestPointer
 {

@@ -2,7 +2,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Pipeline.Shared.Versions;
+namespace Pipeline.Shared.Storage;
 
 public static class FileHash
 {

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Pipeline.Shared.Datasets;
 
-public static class ReportMarkdown
+public static class ValidationReportMarkdown
 {
     public static string Render(ValidationReport r)
     {

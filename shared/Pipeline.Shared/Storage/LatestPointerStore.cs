@@ -3,25 +3,28 @@
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Pipeline.Shared.Storage;
+using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Targets;
 
-namespace Pipeline.Shared.Versions;
+namespace Pipeline.Shared.Storage;
 
 public sealed record LatestSnapshot(LatestPointer? Pointer, ETag? ETag);
 
 /// <summary>The gate's verdict and whether latest.json now names the candidate.</summary>
 public sealed record PromotionResult(GateDecision Decision, bool Moved);
 
-public sealed class LatestPointerStore(BlobContainerClient models)
+public sealed class LatestPointerStore(BlobServiceClient blobs)
 {
-    public static string BlobName(string target) => StorageLayout.ModelLatestBlob(target);
+    private BlobContainerClient Models => blobs.GetBlobContainerClient(StorageLayout.Models);
+
+    private static string BlobName(string target) => StorageLayout.ModelLatestBlob(target);
 
     public async Task<LatestSnapshot> ReadAsync(string target, CancellationToken ct)
     {
         try
         {
-            var content = await models.GetBlobClient(BlobName(target)).DownloadContentAsync(ct);
-            var pointer = VersionJson.Deserialize<LatestPointer>(content.Value.Content, $"{models.Name}/{BlobName(target)}");
+            var content = await Models.GetBlobClient(BlobName(target)).DownloadContentAsync(ct);
+            var pointer = ContractJson.Deserialize<LatestPointer>(content.Value.Content, $"{Models.Name}/{BlobName(target)}");
             return new LatestSnapshot(pointer, content.Value.Details.ETag);
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -66,8 +69,8 @@ public sealed class LatestPointerStore(BlobContainerClient models)
                 : new BlobRequestConditions { IfNoneMatch = ETag.All };
             try
             {
-                await models.GetBlobClient(BlobName(candidate.Target)).UploadAsync(
-                    VersionJson.Serialize(pointer), new BlobUploadOptions { Conditions = conditions }, ct);
+                await Models.GetBlobClient(BlobName(candidate.Target)).UploadAsync(
+                    ContractJson.Serialize(pointer), new BlobUploadOptions { Conditions = conditions }, ct);
                 return new PromotionResult(decision, true);
             }
             catch (RequestFailedException e) when (e.Status is 409 or 412)

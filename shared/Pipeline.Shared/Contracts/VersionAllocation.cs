@@ -1,5 +1,5 @@
 // The first blob of a version folder, created with If-None-Match: * — whoever creates it owns the number.
-namespace Pipeline.Shared.Versions;
+namespace Pipeline.Shared.Contracts;
 
 public sealed record VersionAllocation
 {

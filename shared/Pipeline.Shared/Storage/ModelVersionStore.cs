@@ -3,13 +3,13 @@
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Pipeline.Shared.Contracts;
 
-namespace Pipeline.Shared.Versions;
+namespace Pipeline.Shared.Storage;
 
-public sealed class ModelVersionStore(BlobContainerClient models)
+public sealed class ModelVersionStore(BlobServiceClient blobs)
 {
-    public const string AllocationBlob = "allocation.json";
-    public const string ManifestBlob = "manifest.json";
+    private BlobContainerClient Models => blobs.GetBlobContainerClient(StorageLayout.Models);
 
     /// <summary>The version this run owns: the one it allocated before (after a crash or redelivery), else the next free number.</summary>
     public async Task<ModelVersion> AllocateAsync(string target, VersionAllocation allocation, CancellationToken ct)
@@ -26,8 +26,8 @@ public sealed class ModelVersionStore(BlobContainerClient models)
             var version = new ModelVersion(target, next);
             try
             {
-                await models.GetBlobClient(version.Prefix + AllocationBlob).UploadAsync(
-                    VersionJson.Serialize(allocation),
+                await Models.GetBlobClient(StorageLayout.ModelVersionAllocationBlob(version)).UploadAsync(
+                    ContractJson.Serialize(allocation),
                     new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, ct);
                 return version;
             }
@@ -42,8 +42,9 @@ public sealed class ModelVersionStore(BlobContainerClient models)
     public async Task<IReadOnlyList<int>> ListNumbersAsync(string target, CancellationToken ct)
     {
         var numbers = new List<int>();
-        await foreach (var item in models.GetBlobsByHierarchyAsync(
-                           BlobTraits.None, BlobStates.None, "/", $"{target}/", ct))
+        if (!(await Models.ExistsAsync(ct)).Value) return numbers;
+        await foreach (var item in Models.GetBlobsByHierarchyAsync(
+                           BlobTraits.None, BlobStates.None, StorageLayout.Delimiter, StorageLayout.TargetPrefix(target), ct))
         {
             if (!item.IsPrefix) continue;
             var name = item.Prefix[(target.Length + 1)..].TrimEnd('/');
@@ -54,10 +55,10 @@ public sealed class ModelVersionStore(BlobContainerClient models)
     }
 
     public Task<VersionAllocation?> ReadAllocationAsync(ModelVersion version, CancellationToken ct) =>
-        ReadJsonAsync<VersionAllocation>(version.Prefix + AllocationBlob, ct);
+        ReadJsonAsync<VersionAllocation>(StorageLayout.ModelVersionAllocationBlob(version), ct);
 
     public Task<ModelManifest?> ReadManifestAsync(ModelVersion version, CancellationToken ct) =>
-        ReadJsonAsync<ModelManifest>(version.Prefix + ManifestBlob, ct);
+        ReadJsonAsync<ModelManifest>(StorageLayout.ModelVersionManifestBlob(version), ct);
 
     /// <summary>Uploads every file under <paramref name="localFolder"/> to the version folder, keeping relative paths
     /// (overwrites: a retried run rewrites the same bytes). Returns the files with their SHA-256 for the manifest.</summary>
@@ -69,7 +70,7 @@ public sealed class ModelVersionStore(BlobContainerClient models)
         {
             var relative = Path.GetRelativePath(localFolder, path).Replace('\\', '/');
             var name = blobSubfolder.Length == 0 ? relative : $"{blobSubfolder}/{relative}";
-            await models.GetBlobClient(version.Prefix + name).UploadAsync(path, overwrite: true, ct);
+            await Models.GetBlobClient(StorageLayout.ModelVersionFileBlob(version, name)).UploadAsync(path, overwrite: true, ct);
             files.Add(new ManifestFile(name, new FileInfo(path).Length, await FileHash.Sha256Async(path, ct)));
         }
         return files;
@@ -81,39 +82,59 @@ public sealed class ModelVersionStore(BlobContainerClient models)
         var written = new List<ManifestFile>();
         foreach (var file in files.OrderBy(f => f.Name, StringComparer.Ordinal))
         {
-            await models.GetBlobClient(version.Prefix + file.Name).UploadAsync(file.LocalPath, overwrite: true, ct);
+            await Models.GetBlobClient(StorageLayout.ModelVersionFileBlob(version, file.Name)).UploadAsync(file.LocalPath, overwrite: true, ct);
             written.Add(new ManifestFile(file.Name, new FileInfo(file.LocalPath).Length, await FileHash.Sha256Async(file.LocalPath, ct)));
         }
         return written;
     }
 
     public async Task UploadBlobAsync(ModelVersion version, string name, BinaryData content, CancellationToken ct) =>
-        await models.GetBlobClient(version.Prefix + name).UploadAsync(content, overwrite: true, ct);
+        await Models.GetBlobClient(StorageLayout.ModelVersionFileBlob(version, name)).UploadAsync(content, overwrite: true, ct);
+
+    /// <summary>A file of the version by its name in the folder ("eval/report.json"), or null when it has none.</summary>
+    public Task<BinaryData?> ReadFileAsync(ModelVersion version, string relativeName, CancellationToken ct) =>
+        Models.GetBlobClient(StorageLayout.ModelVersionFileBlob(version, relativeName)).TryDownloadAsync(ct);
+
+    /// <summary>Downloads one file of the version to <paramref name="localPath"/>.</summary>
+    public async Task DownloadFileAsync(ModelVersion version, string relativeName, string localPath, CancellationToken ct) =>
+        await Models.GetBlobClient(StorageLayout.ModelVersionFileBlob(version, relativeName)).DownloadToAsync(localPath, ct);
 
     /// <summary>Writes manifest.json, the last blob of a version: a version without one is incomplete.</summary>
     public async Task WriteManifestAsync(ModelVersion version, ModelManifest manifest, CancellationToken ct) =>
-        await models.GetBlobClient(version.Prefix + ManifestBlob).UploadAsync(VersionJson.Serialize(manifest), overwrite: true, ct);
+        await Models.GetBlobClient(StorageLayout.ModelVersionManifestBlob(version)).UploadAsync(ContractJson.Serialize(manifest), overwrite: true, ct);
 
     /// <summary>Downloads a complete version's files (everything but allocation and manifest) into <paramref name="localFolder"/>.</summary>
     public async Task DownloadFolderAsync(ModelVersion version, string blobSubfolder, string localFolder, CancellationToken ct)
     {
-        var prefix = version.Prefix + (blobSubfolder.Length == 0 ? "" : blobSubfolder + "/");
-        await foreach (var item in models.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct))
+        var prefix = StorageLayout.ModelVersionPrefix(version) + (blobSubfolder.Length == 0 ? "" : blobSubfolder + "/");
+        await foreach (var item in Models.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct))
         {
             var relative = item.Name[prefix.Length..];
-            if (blobSubfolder.Length == 0 && relative is AllocationBlob or ManifestBlob) continue;
+            if (blobSubfolder.Length == 0 && relative is StorageLayout.VersionAllocationFile or StorageLayout.VersionManifestFile) continue;
             var local = Path.Combine(localFolder, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(local)!);
-            await models.GetBlobClient(item.Name).DownloadToAsync(local, ct);
+            await Models.GetBlobClient(item.Name).DownloadToAsync(local, ct);
         }
+    }
+
+    /// <summary>Every version of the target with its manifest (null while the version is still being written), oldest first.</summary>
+    public async Task<IReadOnlyList<VersionEntry>> ListAsync(string target, CancellationToken ct)
+    {
+        var entries = new List<VersionEntry>();
+        foreach (var number in await ListNumbersAsync(target, ct))
+        {
+            var version = new ModelVersion(target, number);
+            entries.Add(new VersionEntry(version.Name, await ReadManifestAsync(version, ct)));
+        }
+        return entries;
     }
 
     private async Task<T?> ReadJsonAsync<T>(string name, CancellationToken ct) where T : class
     {
         try
         {
-            var content = await models.GetBlobClient(name).DownloadContentAsync(ct);
-            return VersionJson.Deserialize<T>(content.Value.Content, $"{models.Name}/{name}");
+            var content = await Models.GetBlobClient(name).DownloadContentAsync(ct);
+            return ContractJson.Deserialize<T>(content.Value.Content, $"{Models.Name}/{name}");
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -124,3 +145,9 @@ public sealed class ModelVersionStore(BlobContainerClient models)
 
 /// <summary>A local file and the name it takes inside a version folder.</summary>
 public sealed record VersionFile(string LocalPath, string Name);
+
+/// <summary>A version of a target and its manifest; Complete once the manifest (written last) exists.</summary>
+public sealed record VersionEntry(string Version, ModelManifest? Manifest)
+{
+    public bool Complete => Manifest is not null;
+}

@@ -1,6 +1,7 @@
 // The evaluation gate: a new version becomes latest only when it is not worse than the current latest by more than
 // the tolerances on eval_rewards/accuracies and eval_loss. The decision and its numbers go into manifest and report.
-namespace Pipeline.Shared.Versions;
+using Pipeline.Shared.Targets;
+namespace Pipeline.Shared.Contracts;
 
 public sealed record GateDecision
 {

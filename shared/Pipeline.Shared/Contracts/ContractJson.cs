@@ -2,9 +2,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Pipeline.Shared.Versions;
+namespace Pipeline.Shared.Contracts;
 
-public static class VersionJson
+public static class ContractJson
 {
     /// <summary>snake_case property names; dictionary keys (TRL metric names such as "eval_rewards/accuracies") kept as they are.</summary>
     public static readonly JsonSerializerOptions Options = new()

@@ -8,10 +8,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Pipeline.Shared.Queues;
 using Pipeline.Shared.Queues.ServiceBus;
 using Pipeline.Shared.Queues.StorageQueue;
 
-namespace Pipeline.Shared.Queues;
+namespace Pipeline.Shared.Queues.Composition;
 
 public static class QueueServiceCollectionExtensions
 {
