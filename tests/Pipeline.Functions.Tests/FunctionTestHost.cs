@@ -42,5 +42,17 @@ internal sealed class FunctionTestHost : IDisposable
 
     public static string NewTarget() => "fn-" + Guid.NewGuid().ToString("N")[..10];
 
+    /// <summary><paramref name="n"/> distinct preference pairs as JSON lines.</summary>
+    public static string Pairs(int n) => string.Concat(Enumerable.Range(0, n).Select(i =>
+        System.Text.Json.JsonSerializer.Serialize(new { prompt = $"Question {i}?", chosen = $"Good {i}.", rejected = $"Bad {i}." }) + "\n"));
+
+    /// <summary>An HTTP request whose body is <paramref name="content"/>.</summary>
+    public static Microsoft.AspNetCore.Http.HttpRequest Body(string content)
+    {
+        var request = new Microsoft.AspNetCore.Http.DefaultHttpContext().Request;
+        request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content));
+        return request;
+    }
+
     public void Dispose() => _services.Dispose();
 }

@@ -15,6 +15,7 @@ using Pipeline.Functions.Upload;
 using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
+using static Pipeline.Functions.Tests.FunctionTestHost;
 
 namespace Pipeline.Functions.Tests.Upload;
 
@@ -28,21 +29,11 @@ public sealed class DirectUploadTests(AzuriteFixture azurite) : IDisposable
 
     public void Dispose() => _host.Dispose();
 
-    private static string Pairs(int n) => string.Concat(Enumerable.Range(0, n).Select(i =>
-        JsonSerializer.Serialize(new { prompt = $"Question {i}?", chosen = $"Good answer {i}.", rejected = $"Bad {i}." }) + "\n"));
-
     private static HttpRequest Declared(long bytes, string body = "")
     {
         var request = new DefaultHttpContext().Request;
         request.QueryString = new QueryString($"?{UploadFileFunction.DeclaredBytesParameter}={bytes}");
         request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));
-        return request;
-    }
-
-    private static HttpRequest Body(string content)
-    {
-        var request = new DefaultHttpContext().Request;
-        request.Body = new MemoryStream(Encoding.UTF8.GetBytes(content));
         return request;
     }
 
