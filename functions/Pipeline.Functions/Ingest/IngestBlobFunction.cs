@@ -1,5 +1,5 @@
-// Blob trigger on incoming/{target}/{name}: hands the file to the ingestion service. Bad data ends in quarantine with
-// a report; storage faults throw so the host retries (and poisons after its limit). The original is never touched.
+// Blob trigger on incoming/{target}/{name} fed by Event Grid (Flex Consumption has no polling blob trigger): hands the
+// file to the ingestion service. Bad data ends in quarantine with a report; storage faults throw so the host retries.
 using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
@@ -12,7 +12,8 @@ public sealed class IngestBlobFunction(IngestionService ingestion, ILogger<Inges
 {
     [Function("IngestBlob")]
     public async Task<IngestionResult> Run(
-        [BlobTrigger("incoming/{target}/{name}", Connection = PipelineFunctionsExtensions.ConnectionSetting)] BlobClient blob,
+        [BlobTrigger("incoming/{target}/{name}", Source = BlobTriggerSource.EventGrid, Connection = PipelineFunctionsExtensions.ConnectionSetting)]
+        BlobClient blob,
         string target, string name, CancellationToken cancellationToken)
     {
         var result = await ingestion.IngestAsync(target, name, cancellationToken);

@@ -113,7 +113,8 @@ public sealed class IngestionService(
     }
 
     /// <summary>Stores <paramref name="content"/> as incoming/{target}/{name}, create-only: an existing blob is never replaced.</summary>
-    /// <remarks>A non-seekable body is spooled to a temporary file, at most <paramref name="maxBytes"/> (default: the default profile's limit).</remarks>
+    /// <remarks>A non-seekable body is spooled to a temporary file, at most <paramref name="maxBytes"/> (default: the
+    /// target's own profile limit, max_file_bytes of config/{target}/profile.json, else the default profile's).</remarks>
     public async Task<UploadResult> UploadAsync(string target, string name, Stream content, CancellationToken ct = default, long? maxBytes = null)
     {
         if ((TargetName.Problem(target) ?? TargetName.FileNameProblem(name)) is { } problem)
@@ -122,7 +123,7 @@ public sealed class IngestionService(
         var blobName = StorageLayout.IncomingBlob(target, name);
         var blob = Container(StorageLayout.Incoming).GetBlobClient(blobName);
         await using var seekable = content.CanSeek ? null : TempFile();
-        var limit = maxBytes ?? TargetProfile.Default.MaxFileBytes;
+        var limit = maxBytes ?? (await LoadProfileAsync(target, ct).ConfigureAwait(false)).Profile.MaxFileBytes;
         if (seekable is not null)
         {
             try
@@ -160,6 +161,10 @@ public sealed class IngestionService(
                 : new UploadResult(UploadOutcome.Conflict, blobName, $"{StorageLayout.Incoming}/{blobName} already exists with different content; upload under another name");
         }
     }
+
+    /// <summary>The target's profile (config/{target}/profile.json), or the default profile when it has none.</summary>
+    public async Task<TargetProfile> TargetProfileAsync(string target, CancellationToken ct = default) =>
+        (await LoadProfileAsync(target, ct).ConfigureAwait(false)).Profile;
 
     /// <summary>report.json of a dataset, or null when there is no such dataset.</summary>
     public async Task<ValidationReport?> GetReportAsync(string target, string datasetId, CancellationToken ct = default)
