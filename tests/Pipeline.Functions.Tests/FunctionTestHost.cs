@@ -16,10 +16,11 @@ internal sealed class FunctionTestHost : IDisposable
 {
     private readonly ServiceProvider _services;
 
-    public FunctionTestHost(AzuriteFixture azurite)
+    public FunctionTestHost(AzuriteFixture azurite, Dictionary<string, string?>? settings = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { [PipelineFunctionsExtensions.ConnectionSetting] = azurite.ConnectionString })
+            .AddInMemoryCollection(settings ?? [])
             .Build();
         var services = new ServiceCollection().AddLogging();
         services.AddPipelineFunctions(configuration);
@@ -41,6 +42,18 @@ internal sealed class FunctionTestHost : IDisposable
     }
 
     public static string NewTarget() => "fn-" + Guid.NewGuid().ToString("N")[..10];
+
+    /// <summary><paramref name="n"/> distinct preference pairs as JSON lines.</summary>
+    public static string Pairs(int n) => string.Concat(Enumerable.Range(0, n).Select(i =>
+        System.Text.Json.JsonSerializer.Serialize(new { prompt = $"Question {i}?", chosen = $"Good {i}.", rejected = $"Bad {i}." }) + "\n"));
+
+    /// <summary>An HTTP request whose body is <paramref name="content"/>.</summary>
+    public static Microsoft.AspNetCore.Http.HttpRequest Body(string content)
+    {
+        var request = new Microsoft.AspNetCore.Http.DefaultHttpContext().Request;
+        request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content));
+        return request;
+    }
 
     public void Dispose() => _services.Dispose();
 }

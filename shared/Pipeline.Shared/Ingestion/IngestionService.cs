@@ -217,6 +217,10 @@ public sealed class IngestionService(
         }
     }
 
+    /// <summary>The target's profile (config/{target}/profile.json), or the default profile when it has none.</summary>
+    public async Task<TargetProfile> TargetProfileAsync(string target, CancellationToken ct = default) =>
+        (await LoadProfileAsync(target, ct).ConfigureAwait(false)).Profile;
+
     /// <summary>report.json of a dataset, or null when there is no such dataset.</summary>
     public async Task<ValidationReport?> GetReportAsync(string target, string datasetId, CancellationToken ct = default)
     {
