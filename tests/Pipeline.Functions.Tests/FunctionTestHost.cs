@@ -30,6 +30,7 @@ internal sealed class FunctionTestHost : IDisposable
     }
 
     public StorageOptions Storage { get; }
+    public IServiceProvider Services => _services;
     public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
 
     /// <summary>Requests for <paramref name="target"/> now on the queue (peeked, so tests do not steal each other's).</summary>
