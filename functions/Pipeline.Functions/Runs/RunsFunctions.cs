@@ -87,5 +87,5 @@ public sealed class RunsFunctions(RunsCatalog catalog, RetrainService retrain, T
 
     /// <summary>The trainer's own JSON conventions (snake_case), so a status reads the same here as in storage.</summary>
     private static ContentResult Json<T>(T value) =>
-        new() { Content = ContractJson.Serialize(value).ToString(), ContentType = "application/json", StatusCode = StatusCodes.Status200OK };
+        new() { Content = PublicJson.Redact(ContractJson.Serialize(value)), ContentType = "application/json", StatusCode = StatusCodes.Status200OK };
 }

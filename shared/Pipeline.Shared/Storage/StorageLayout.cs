@@ -84,10 +84,20 @@ public static class StorageLayout
 
     // ---- quarantine/
 
-    /// <summary>quarantine/{target}/{name} and its report beside it.</summary>
+    /// <summary>quarantine/{target}/{name}: a copy of an unusable file, written create-only.</summary>
     public static string QuarantineBlob(string target, string name) => TargetPrefix(target) + TargetName.ValidateFileName(name);
-    public static string QuarantineReportBlob(string target, string name) => QuarantineBlob(target, name) + ".report.json";
-    public static string QuarantineReportMarkdownBlob(string target, string name) => QuarantineBlob(target, name) + ".report.md";
+
+    /// <summary>quarantine/_reports/{target}/{name}.report.json and .md: why the file is unusable. Reports live under a
+    /// prefix no target can have ('_' is not allowed to start a target name), so no upload, whatever its name, can land
+    /// on a report; they are written create-only.</summary>
+    public static string QuarantineReportBlob(string target, string name) => QuarantineReportsPrefix + QuarantineBlob(target, name) + ".report.json";
+    public static string QuarantineReportMarkdownBlob(string target, string name) => QuarantineReportsPrefix + QuarantineBlob(target, name) + ".report.md";
+    public const string QuarantineReportsPrefix = "_reports/";
+
+    /// <summary>quarantine/_parked/{target}/{name}.json: a file that ingestion could not finish after its retries (an
+    /// infrastructure fault, a broken target profile) and why; the original stays in incoming/ to be ingested again.</summary>
+    public static string ParkedBlob(string target, string name) => ParkedPrefix + QuarantineBlob(target, name) + ".json";
+    public const string ParkedPrefix = "_parked/";
 
     // ---- runs/
 
@@ -135,14 +145,14 @@ public static class StorageLayout
     // ---- base-models/
 
     /// <summary>"base-models/{folder}" as a profile names a base model -> the folder's prefix inside the container, or
-    /// null when the name is not of that form.</summary>
+    /// null when the name is not of that form. A folder that is not a valid file name throws.</summary>
     public static string? BaseModelPrefixOf(string spec) =>
         spec.StartsWith(BaseModels + "/", StringComparison.Ordinal) && spec.Length > BaseModels.Length + 1
-            ? spec[(BaseModels.Length + 1)..].TrimEnd('/') + "/" : null;
+            ? TargetName.ValidateFileName(spec[(BaseModels.Length + 1)..].TrimEnd('/')) + "/" : null;
 
     /// <summary>base-models/{folder}/{file}</summary>
     public static string BaseModelFileBlob(string folder, string file) =>
-        $"{TargetName.ValidateFileName(folder)}/{TargetName.ValidateFileName(file)}";
+        $"{TargetName.ValidateFileName(folder)}/{TargetName.ValidateRelativePath(file)}";
 
     // ---- models/
 
@@ -158,7 +168,7 @@ public static class StorageLayout
 
     /// <summary>A file of a version by its name inside the folder ("model.safetensors", "eval/report.html").</summary>
     public static string ModelVersionFileBlob(ModelVersion version, string relativeName) =>
-        ModelVersionPrefix(version) + TargetName.ValidateFileName(relativeName);
+        ModelVersionPrefix(version) + TargetName.ValidateRelativePath(relativeName);
 
     public const string VersionAllocationFile = "allocation.json";
     public const string VersionManifestFile = "manifest.json";

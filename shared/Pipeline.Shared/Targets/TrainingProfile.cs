@@ -42,10 +42,17 @@ public sealed record TrainingProfile
     /// <summary>A day: the longest a request may be held back by debounce (a queue keeps a message for 7 days).</summary>
     public const double MaxDebounceSeconds = 86_400;
 
+    // Spelled here, not taken from StorageLayout: Targets must not depend on Storage (which depends on Targets).
+    private const string BaseModelsPrefix = "base-models/";
+
     public IReadOnlyList<string> Problems()
     {
         var p = new List<string>();
         if (BaseModel is { } b && string.IsNullOrWhiteSpace(b)) p.Add("training.base_model is empty");
+        // "base-models/{folder}" names blobs: the folder passes the same name check as every uploaded file.
+        if (BaseModel is { } spec && spec.StartsWith(BaseModelsPrefix, StringComparison.Ordinal)
+            && TargetName.FileNameProblem(spec[BaseModelsPrefix.Length..].TrimEnd('/')) is { } folder)
+            p.Add($"training.base_model: {folder}");
         if (Strategy is not (TrainingStrategies.FromLatest or TrainingStrategies.FromBase))
             p.Add($"training.strategy '{Strategy}' must be '{TrainingStrategies.FromLatest}' or '{TrainingStrategies.FromBase}'");
         if (!(DebounceSeconds >= 0) || double.IsInfinity(DebounceSeconds)) p.Add("training.debounce_seconds must be >= 0");

@@ -19,7 +19,7 @@ public sealed class ReportFilesTests
         Gate = new GateDecision { Passed = passed, Reason = passed ? "within tolerances" : "eval_loss 9 is 7.5 above v0001's 1.5", Tolerances = GateTolerances.Default },
         History = Enumerable.Range(1, 5).Select(s => new HistoryPoint(s, new Dictionary<string, double>
         {
-            ["loss"] = 3.0 / s, ["rewards/accuracies"] = 0.5 + s / 10.0,
+            ["loss"] = 3.0 / s, ["rewards/accuracies"] = 0.5 + s / 10.0, ["peak_memory_bytes"] = (1L << 30) * (1 + s / 4.0),
         })).ToList(),
         Samples = [new SampleGeneration("How do I reset <my> password?", "no idea", "Open Settings & choose Reset.")],
         CreatedAt = DateTimeOffset.Parse("2026-01-02T03:04:05Z"),
@@ -40,6 +40,7 @@ public sealed class ReportFilesTests
         Assert.Contains("| eval_rewards/accuracies | 0.5 | 0.875 | 0.75 |", md);
         Assert.Contains("**Gate: passed**", md);
         Assert.Contains("- after: Open Settings & choose Reset.", md);
+        Assert.Contains("Peak memory of the training run: 2.25 GiB", md); // the largest the trainer logged
     }
 
     [Fact]
@@ -53,6 +54,7 @@ public sealed class ReportFilesTests
         Assert.Equal(2, html.Split("<svg").Length - 1);
         Assert.Contains("Training loss", html);
         Assert.Contains("How do I reset &lt;my&gt; password?", html);
+        Assert.Contains("Peak memory of the training run: 2.25 GiB", html);
         Assert.Contains("<strong>Gate: rejected</strong> — eval_loss 9 is 7.5 above v0001&#39;s 1.5.", html);
     }
 
