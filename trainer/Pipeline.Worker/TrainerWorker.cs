@@ -40,9 +40,10 @@ public sealed class TrainerWorker(
             }
             catch (Exception e) when (StorageRetry.IsTransient(e) || e is Azure.Messaging.ServiceBus.ServiceBusException { IsTransient: true })
             {
+                // An unreachable queue counts as an idle one: a job replica never waits out its whole timeout on it.
                 log.LogWarning(e, "The queue is unreachable; trying again");
                 await Task.Delay(_options.ReceiveWait, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-                continue;
+                message = null;
             }
             if (message is null)
             {
