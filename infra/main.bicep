@@ -76,6 +76,9 @@ param budgetStartDate string
 @description('Object id of whoever runs azd (AZURE_PRINCIPAL_ID): gets data roles to upload files and send requests.')
 param principalId string = ''
 
+@description('Client id of the Entra ID app registration for App Service Authentication on the Functions app (AUTH_CLIENT_ID); empty: every HTTP call answers 401 until it is set.')
+param authClientId string = ''
+
 @description('Private network: storage and Service Bus behind private endpoints, the Functions app and the job integrated (Service Bus becomes Premium).')
 param vnetEnabled bool = false
 
@@ -243,6 +246,7 @@ module functions 'modules/functions.bicep' = if (deployFunctions) {
     queueName: serviceBus.outputs.queueName
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     subnetId: vnetEnabled ? network!.outputs.functionsSubnetId : ''
+    authClientId: authClientId
   }
 }
 

@@ -19,7 +19,11 @@ internal sealed class FunctionTestHost : IDisposable
     public FunctionTestHost(AzuriteFixture azurite, Dictionary<string, string?>? settings = null)
     {
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { [PipelineFunctionsExtensions.ConnectionSetting] = azurite.ConnectionString })
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [PipelineFunctionsExtensions.ConnectionSetting] = azurite.ConnectionString,
+                ["Access:Mode"] = "Local", // these tests are about ingestion; access has its own (Access/TargetAccessTests)
+            })
             .AddInMemoryCollection(settings ?? [])
             .Build();
         var services = new ServiceCollection().AddLogging();

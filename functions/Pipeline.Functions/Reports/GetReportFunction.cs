@@ -3,18 +3,21 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Pipeline.Functions.Access;
 using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Ingestion;
+using Pipeline.Shared.Targets;
 
 namespace Pipeline.Functions.Reports;
 
-public sealed class GetReportFunction(IngestionService ingestion)
+public sealed class GetReportFunction(IngestionService ingestion, TargetAuthorizer access)
 {
     [Function("GetReport")]
     public async Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "targets/{target}/datasets/{datasetId}/report")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "targets/{target}/datasets/{datasetId}/report")] HttpRequest request,
         string target, string datasetId, CancellationToken cancellationToken)
     {
+        if (await access.RefuseAsync(request, target, TargetOperation.Read, cancellationToken) is { } refused) return refused;
         var report = await ingestion.GetReportAsync(target, datasetId, cancellationToken);
         return report is null
             ? new NotFoundObjectResult(new { message = $"no dataset {datasetId} for target {target}" })

@@ -8,22 +8,25 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
+using Pipeline.Functions.Access;
 using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Storage;
 using Pipeline.Shared.Targets;
 
 namespace Pipeline.Functions.Upload;
 
-public sealed class UploadFileFunction(IngestionService ingestion, BlobServiceClient blobs, DirectUploadSas sas, IOptions<UploadOptions> options)
+public sealed class UploadFileFunction(IngestionService ingestion, BlobServiceClient blobs, DirectUploadSas sas, IOptions<UploadOptions> options,
+    TargetAuthorizer access)
 {
     /// <summary>Query parameter that declares the size of a file sent straight to storage.</summary>
     public const string DeclaredBytesParameter = "bytes";
 
     [Function("UploadFile")]
     public async Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "put", "post", Route = "targets/{target}/files/{*name}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", "post", Route = "targets/{target}/files/{*name}")] HttpRequest request,
         string target, string name, CancellationToken cancellationToken)
     {
+        if (await access.RefuseAsync(request, target, TargetOperation.Upload, cancellationToken) is { } refused) return refused;
         if (request.Query.TryGetValue(DeclaredBytesParameter, out var declared))
         {
             if (!long.TryParse(declared, out var bytes) || bytes < 0)

@@ -127,6 +127,21 @@ public static class StorageLayout
         && int.TryParse(relativeName.AsSpan(5, relativeName.Length - 5 - CheckpointMarkerFile.Length - 1), out var step)
             ? step : null;
 
+    /// <summary>runs/{target}/_retrain/: the retrain endpoint's records. Run ids never start with '_', so listings of
+    /// a target's runs skip it (<see cref="IsRunFolder"/>).</summary>
+    public static string RetrainPrefix(string target) => $"{T(target)}/{RetrainFolder}/";
+
+    /// <summary>runs/{target}/_retrain/key-{keyHash}.json: one retrain body (or Idempotency-Key) and the request it became.</summary>
+    public static string RetrainKeyBlob(string target, string keyHash) => RetrainPrefix(target) + $"key-{Id(keyHash)}.json";
+
+    /// <summary>runs/{target}/_retrain/cooldown.json: the target's last accepted retrain (the per-target cooldown).</summary>
+    public static string RetrainCooldownBlob(string target) => RetrainPrefix(target) + "cooldown.json";
+
+    /// <summary>Whether a folder name under runs/{target}/ is a run (and not the retrain records).</summary>
+    public static bool IsRunFolder(string name) => name.Length > 0 && name[0] != '_';
+
+    private const string RetrainFolder = "_retrain";
+
     // ---- base-models/
 
     /// <summary>"base-models/{folder}" as a profile names a base model -> the folder's prefix inside the container, or

@@ -1,5 +1,5 @@
-// Per-target settings from `config/targets/{target}.json` (snake_case JSON, unknown keys rejected).
-// This holds the ingestion fields; training fields are added here by the trainer's issues.
+// Per-target settings from `config/targets/{target}.json` (snake_case JSON, unknown keys rejected): the ingestion
+// limits here, the trainer's settings under "training", and who may call the target's HTTP functions under "access".
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -43,6 +43,12 @@ public sealed record TargetProfile
 
     /// <summary>What the trainer needs: base model, ORPO hyper-parameters, gate, strategy (see TrainingProfile).</summary>
     [JsonPropertyName("training")] public TrainingProfile Training { get; init; } = new();
+
+    /// <summary>Entra ID app roles and groups allowed to read, upload to and retrain the target over HTTP; null: nobody
+    /// (a host in Access:Mode Local lets every caller through). Not part of the profile hash: it changes no training.</summary>
+    [JsonPropertyName("access")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TargetAccess? Access { get; init; }
 
     public const int MaxLineBytesLimit = 64 << 20;
 
@@ -94,6 +100,7 @@ public sealed record TargetProfile
         if (MaxFileBytes <= 0) p.Add("max_file_bytes must be positive");
         if (MaxLineBytes is < 1024 or > MaxLineBytesLimit) p.Add($"max_line_bytes must be between 1024 and {MaxLineBytesLimit} (64 MiB)");
         p.AddRange(Training.Problems());
+        if (Access is not null) p.AddRange(Access.Problems());
         return p;
     }
 }

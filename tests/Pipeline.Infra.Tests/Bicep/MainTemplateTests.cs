@@ -143,7 +143,7 @@ public sealed class MainTemplateTests(BicepBuildFixture bicep) : IClassFixture<B
         var plan = ArmTemplate.Single(Template, "Microsoft.Web/serverfarms");
         Assert.Equal("FlexConsumption", plan.Path("sku", "tier").GetString());
 
-        var settings = ArmTemplate.OfType(Template, "Microsoft.Web/sites/config").Single().Path("properties");
+        var settings = ArmTemplate.OfType(Template, "Microsoft.Web/sites/config").Single(c => c.GetProperty("name").GetString()!.Contains("appsettings")).Path("properties");
         Assert.Equal("managedidentity", settings.GetProperty("AzureWebJobsStorage__credential").GetString());
         Assert.True(settings.TryGetProperty("AzureWebJobsStorage__accountName", out _));
         Assert.False(settings.TryGetProperty("AzureWebJobsStorage", out _), "no storage connection string");
