@@ -1,5 +1,6 @@
 // The pipeline in Azure, for `azd up`: storage, Service Bus, the ingest Functions app, a GPU Container Apps job for
-// the trainer, monitoring and role assignments. No account keys or connection strings: every hop is Entra ID.
+// the trainer with its work share, monitoring, alerts and a budget, role assignments and, optionally, a private
+// network. No keys or connection strings between services: every hop is Entra ID (the work share's SMB mount aside).
 targetScope = 'subscription'
 
 @minLength(1)
@@ -11,15 +12,15 @@ param environmentName string
 @description('Region of every resource. Pick one with GPU quota for the chosen profile (see infra/README.md).')
 param location string
 
-@description('GPU workload profile for the trainer: serverless Consumption-GPU-NC24-A100 / Consumption-GPU-NC8as-T4, or dedicated NC24-A100 / NC48-A100 / NC96-A100.')
+@description('GPU workload profile for the trainer: serverless Consumption-GPU-NC8as-T4 (default: the quota most subscriptions can get) / Consumption-GPU-NC24-A100, or dedicated NC24-A100 / NC48-A100 / NC96-A100.')
 @allowed([
-  'Consumption-GPU-NC24-A100'
   'Consumption-GPU-NC8as-T4'
+  'Consumption-GPU-NC24-A100'
   'NC24-A100'
   'NC48-A100'
   'NC96-A100'
 ])
-param gpuProfileType string = 'Consumption-GPU-NC24-A100'
+param gpuProfileType string = 'Consumption-GPU-NC8as-T4'
 
 @description('Service Bus queue the ingest function publishes training requests to.')
 param queueName string = 'training-requests'
@@ -45,16 +46,51 @@ param trainerMemory string = ''
 @description('Longest one training run may take (seconds). Default 12 hours.')
 param replicaTimeoutSeconds int = 43200
 
-@description('Most training runs at once; each needs one GPU of quota.')
+@description('Most training runs started per polling interval (and at once); each needs one GPU of quota.')
+@minValue(1)
 param maxConcurrentRuns int = 2
+
+@description('Seconds between two looks at the queue by the job\'s scaler.')
+@minValue(30)
+param pollingIntervalSeconds int = 60
 
 @description('Days old checkpoints are kept under runs/.')
 param checkpointRetentionDays int = 14
+
+@description('Size in GiB of the Azure Files share mounted at /work in the trainer (base-model cache, local checkpoints); 0: the replica\'s 8 GiB ephemeral disk instead.')
+@minValue(0)
+param workVolumeGiB int = 100
+
+@description('E-mail address for alerts and budget notifications.')
+@minLength(3)
+param alertEmail string
+
+@description('Monthly budget of the resource group, in the billing currency.')
+@minValue(1)
+param monthlyBudget int = 300
+
+@description('First day of the budget (yyyy-MM-01), pinned once by the preprovision hook: Azure refuses to change it later.')
+@minLength(10)
+param budgetStartDate string
+
+@description('Object id of whoever runs azd (AZURE_PRINCIPAL_ID): gets data roles to upload files and send requests.')
+param principalId string = ''
+
+@description('Client id of the Entra ID app registration for App Service Authentication on the Functions app (AUTH_CLIENT_ID); empty: every HTTP call answers 401 until it is set.')
+param authClientId string = ''
+
+@description('Private network: storage and Service Bus behind private endpoints, the Functions app and the job integrated (Service Bus becomes Premium).')
+param vnetEnabled bool = false
+
+@description('With vnetEnabled: public IP addresses or ranges that may still reach the pipeline storage (e.g. the uploading workstation).')
+param allowedIpAddresses string[] = []
 
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var prefix = 'orpo-${token}'
 var deploymentContainer = 'app-package'
+var eventGridDeadLetterContainer = 'eventgrid-deadletter'
+var workShareName = 'trainer-work'
 // What one replica may use on each GPU profile (one GPU per replica on the NC24 / NC8as sizes).
 var replicaSizes = {
   'Consumption-GPU-NC24-A100': { cpu: 24, memory: '220Gi' }
@@ -74,6 +110,8 @@ var names = {
   functionsIdentity: '${prefix}-id-functions'
   trainerIdentity: '${prefix}-id-trainer'
   scalerIdentity: '${prefix}-id-scaler'
+  workShare: 'stw${token}'
+  network: '${prefix}-vnet'
 }
 
 resource group 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -106,12 +144,65 @@ module storage 'modules/storage.bicep' = {
     name: names.storage
     checkpointRetentionDays: checkpointRetentionDays
     extraContainers: deployFunctions ? [ deploymentContainer ] : []
+    eventGridDeadLetterContainer: eventGridDeadLetterContainer
+    vnetEnabled: vnetEnabled
+    allowedIpAddresses: allowedIpAddresses
+  }
+}
+
+module workShare 'modules/workshare.bicep' = if (workVolumeGiB > 0) {
+  scope: group
+  params: {
+    location: location
+    tags: tags
+    name: names.workShare
+    shareName: workShareName
+    quotaGiB: max(workVolumeGiB, 1)
+    vnetEnabled: vnetEnabled
   }
 }
 
 module serviceBus 'modules/servicebus.bicep' = {
   scope: group
-  params: { location: location, tags: tags, name: names.serviceBus, queueName: queueName }
+  params: { location: location, tags: tags, name: names.serviceBus, queueName: queueName, vnetEnabled: vnetEnabled }
+}
+
+module network 'modules/network.bicep' = if (vnetEnabled) {
+  scope: group
+  dependsOn: [ storage, workShare, serviceBus ]
+  params: {
+    location: location
+    tags: tags
+    name: names.network
+    storageAccountName: names.storage
+    workShareAccountName: names.workShare
+    serviceBusNamespaceName: names.serviceBus
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  scope: group
+  dependsOn: [ serviceBus, monitoring ]
+  params: {
+    location: location
+    tags: tags
+    namePrefix: prefix
+    alertEmail: alertEmail
+    serviceBusNamespaceName: names.serviceBus
+    queueName: queueName
+    appInsightsName: names.appInsights
+  }
+}
+
+module budget 'modules/budget.bicep' = {
+  scope: group
+  params: {
+    namePrefix: prefix
+    amount: monthlyBudget
+    startDate: budgetStartDate
+    alertEmail: alertEmail
+    actionGroupId: alerts.outputs.actionGroupId
+  }
 }
 
 module registry 'modules/registry.bicep' = {
@@ -132,6 +223,8 @@ module roles 'modules/roles.bicep' = {
     trainerIdentityName: names.trainerIdentity
     scalerIdentityName: names.scalerIdentity
     deployFunctions: deployFunctions
+    deployerPrincipalId: principalId
+    runsContainerName: 'runs'
   }
 }
 
@@ -152,6 +245,8 @@ module functions 'modules/functions.bicep' = if (deployFunctions) {
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
     queueName: serviceBus.outputs.queueName
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    subnetId: vnetEnabled ? network!.outputs.functionsSubnetId : ''
+    authClientId: authClientId
   }
 }
 
@@ -164,12 +259,14 @@ module blobEvents 'modules/eventgrid.bicep' = if (deployFunctions && deployBlobS
     storageAccountName: names.storage
     functionAppName: names.functionApp
     ingestFunctionName: ingestFunctionName
+    deadLetterContainer: eventGridDeadLetterContainer
+    actionGroupId: alerts.outputs.actionGroupId
   }
 }
 
 module containerApps 'modules/containerapps.bicep' = {
   scope: group
-  dependsOn: [ roles ]
+  dependsOn: [ roles, workShare ]
   params: {
     location: location
     tags: tags
@@ -191,6 +288,10 @@ module containerApps 'modules/containerapps.bicep' = {
     trainerMemory: empty(trainerMemory) ? replicaSizes[gpuProfileType].memory : trainerMemory
     replicaTimeoutSeconds: replicaTimeoutSeconds
     maxExecutions: maxConcurrentRuns
+    pollingIntervalSeconds: pollingIntervalSeconds
+    workShareAccountName: workVolumeGiB > 0 ? names.workShare : ''
+    workShareName: workShareName
+    subnetId: vnetEnabled ? network!.outputs.jobsSubnetId : ''
   }
 }
 

@@ -1,14 +1,17 @@
 # syntax=docker/dockerfile:1
 # The trainer image: built with the CUDA build of LibTorch (-p:TorchDevice=cuda), run on an NVIDIA CUDA runtime base
-# with the .NET runtime, as a non-root user, `pipeline-worker` (trainer/Pipeline.Worker) as the entry point. Build context: the repository root.
+# with the .NET runtime, as a non-root user, `pipeline-worker` (trainer/Pipeline.Worker) as the entry point.
+# Build context: the repository root, filtered by the root .dockerignore to the sources copied below.
 
 ARG DOTNET_VERSION=10.0
 ARG CUDA_IMAGE=nvidia/cuda:12.8.1-runtime-ubuntu24.04
 
 # ---- build: restore first (cached while only sources change), then publish framework-dependent for linux-x64.
+# Publish restores again for its own runtime and device (a no-op after the restore layer): a stale obj/ can never
+# decide which LibTorch the image gets.
 FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
 WORKDIR /src
-COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props ./
+COPY .editorconfig global.json Directory.Build.props Directory.Build.targets Directory.Packages.props ./
 COPY build/ build/
 COPY shared/Pipeline.Shared/Pipeline.Shared.csproj shared/Pipeline.Shared/
 COPY trainer/Pipeline.Training/Pipeline.Training.csproj trainer/Pipeline.Training/
@@ -18,7 +21,7 @@ COPY shared/Pipeline.Shared/ shared/Pipeline.Shared/
 COPY trainer/Pipeline.Training/ trainer/Pipeline.Training/
 COPY trainer/Pipeline.Worker/ trainer/Pipeline.Worker/
 RUN dotnet publish trainer/Pipeline.Worker/Pipeline.Worker.csproj -c Release -r linux-x64 --self-contained false \
-        --no-restore -p:TorchDevice=cuda -o /app
+        -p:TorchDevice=cuda -o /app
 
 # ---- .NET runtime, taken from Microsoft's image of the same major version.
 FROM mcr.microsoft.com/dotnet/runtime:${DOTNET_VERSION} AS dotnet
@@ -40,7 +43,8 @@ ENV DOTNET_ROOT=/usr/share/dotnet \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility \
     PIPELINE_HEARTBEAT_FILE=/tmp/pipeline/heartbeat \
     Worker__Device=cuda \
-    Worker__WorkDirectory=/work
+    Worker__WorkDirectory=/work/runs \
+    Worker__CacheDirectory=/work/cache
 COPY --from=build /app /app
 WORKDIR /work
 USER trainer

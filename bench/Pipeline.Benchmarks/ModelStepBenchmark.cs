@@ -51,6 +51,7 @@ internal static class ModelStepBenchmark
         var flatSteps = IntArg(args, "--flat-steps", 200);
         set_num_interop_threads(threads);
         TorchRuntime.Configure(threads, IntArg(args, "--mmap-threshold", TorchRuntime.DefaultMmapThresholdBytes));
+        Console.WriteLine($"CPU: {Benchmarks.PyTorchPeer.CpuDescription()}");
         Console.WriteLine($"model-step: batch {Batch} x {Seq}, fp32, {threads} threads (intra-op and interop), " +
                           $"{rounds} alternating rounds of 1 warm-up + {steps} timed steps; load average {LoadAverage()}");
         var matmul = MatmulGflops();
@@ -212,33 +213,12 @@ internal static class ModelStepBenchmark
         return ms;
     }
 
-    /// <summary>Runs bench/pytorch/SCRIPT under Debian's python3 (installing python3-torch if missing); null when unavailable.</summary>
+    /// <summary>The peer's figures from bench/pytorch/SCRIPT (OPENBLAS_CORETYPE set: PyTorchPeer); null when unavailable.</summary>
     internal static StepFigures? PyTorchPeer(string script, string[] scriptArgs)
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Pipeline.sln")))
-            root = Path.GetDirectoryName(root.TrimEnd('/')) ?? throw new DirectoryNotFoundException("no Pipeline.sln above the benchmark");
-        using (var install = Process.Start(new ProcessStartInfo("bash", Path.Combine(root, "bench", "pytorch", "install-torch.sh")))!)
-        {
-            install.WaitForExit();
-            if (install.ExitCode != 0)
-            {
-                Console.WriteLine("  (PyTorch peer skipped: bench/pytorch/install-torch.sh failed)");
-                return null;
-            }
-        }
-        var threads = scriptArgs[Array.IndexOf(scriptArgs, "--threads") + 1];
-        var start = new ProcessStartInfo("/usr/bin/python3", [Path.Combine(root, "bench", "pytorch", script), .. scriptArgs]) // Debian's interpreter
-        {
-            RedirectStandardOutput = true,
-            Environment = { ["OMP_NUM_THREADS"] = threads, ["OPENBLAS_NUM_THREADS"] = threads },
-        };
-        using var python = Process.Start(start)!;
-        var line = python.StandardOutput.ReadToEnd().Trim().Split('\n')[^1];
-        python.WaitForExit();
-        if (python.ExitCode != 0)
-            throw new InvalidOperationException($"bench/pytorch/{script} exited with {python.ExitCode}");
-        var json = JsonDocument.Parse(line).RootElement;
+        var threads = int.Parse(scriptArgs[Array.IndexOf(scriptArgs, "--threads") + 1], CultureInfo.InvariantCulture);
+        if (Benchmarks.PyTorchPeer.Run(script, scriptArgs, threads) is not { } json)
+            return null;
         return new StepFigures(json.GetProperty("framework").GetString()!, json.GetProperty("tokens_per_s").GetDouble(),
             json.GetProperty("peak_rss_bytes").GetInt64(), json.GetProperty("loss").GetDouble(),
             json.GetProperty("cpu_s_per_step").GetDouble(), json.GetProperty("minor_faults_per_step").GetDouble());

@@ -1,6 +1,7 @@
 // `./run bench orpo-step [--steps N] [--rounds N] [--threads N] [--hidden 256|512] [--skip-pytorch] [--skip-bf16]
 // [--mmap-threshold BYTES] [--trim-threshold BYTES]`: one ORPO
-// optimizer step (4 pairs = 8 rows x 256 tokens, 64 prompt tokens; forward, TRL loss, backward, clip, AdamW) in TorchSharp
+// optimizer step (4 pairs = 8 rows x 256 tokens, 64 prompt tokens; the trainer's OrpoPass: forward, logits in chunks, TRL
+// loss, backward; then clip, AdamW) in TorchSharp
 // fp32 and bf16 (float32 master weights) and the same step in PyTorch eager (bench/pytorch/orpo_step.py, TRL's loss
 // transcribed), alternating in short rounds on a shared CPU; medians are reported with the load average.
 // Measured 2026-11-27 12:54 UTC, 2 cores, load ~2.0 (--rounds 1 --steps 3): fp32 h256/L4 1216 vs 692 tok/s (1.76x),
@@ -31,6 +32,7 @@ internal static class OrpoStepBenchmark
         TorchRuntime.Configure(threads, IntArg(args, "--mmap-threshold", TorchRuntime.DefaultMmapThresholdBytes));
         if (IntArg(args, "--trim-threshold", 0) is > 0 and var trim)
             Mallopt(-1, trim); // M_TRIM_THRESHOLD: freed heap top kept up to this size instead of returned (and faulted in again)
+        Console.WriteLine($"CPU: {PyTorchPeer.CpuDescription()}");
         Console.WriteLine($"orpo-step: {Pairs} pairs = {2 * Pairs} rows x {Seq} tokens ({Prompt} prompt), {threads} threads (intra-op and interop), " +
                           $"{rounds} alternating rounds of 1 warm-up + {steps} timed steps; load average {LoadAverage()}");
         var matmul = MatmulGflops();
@@ -57,7 +59,8 @@ internal static class OrpoStepBenchmark
                                   $" (loss {f.Loss:F4} vs {peer?.Loss ?? double.NaN:F4}); CPU s/step {f.CpuSecondsPerStep:F2} vs {peer?.CpuSecondsPerStep:F2}" +
                                   $", minor faults/step {f.MinorFaultsPerStep:F0} vs {peer?.MinorFaultsPerStep:F0}; load {LoadAverage()}");
             }
-            Console.WriteLine($"  h{hidden}/L{layers} TorchSharp fp32 phases (last step): {phases}");
+            Console.WriteLine($"  h{hidden}/L{layers} TorchSharp fp32 phases (last step): forward + loss + backward {phases!.ForwardMs:F0} ms, " +
+                              $"clip {phases.ClipMs:F0} ms, AdamW {phases.OptimizerMs:F0} ms");
             rows.Add(Row($"h{hidden}/L{layers}", fp32, peers, FlopsPerToken(config), matmul));
             if (bf16.Count > 0) rows.Add(Row($"h{hidden}/L{layers}", bf16, peers, FlopsPerToken(config), matmul).Split(Environment.NewLine)[0]);
         }
@@ -93,18 +96,15 @@ internal static class OrpoStepBenchmark
                 labels[.., ..Prompt] = OrpoLoss.IgnoreIndex;
                 var batch = new OrpoBatch(ids, ones_like(ids), labels);
                 optimizer.ZeroGrad();
-                var logits = model.forward(ids, null);                                                // (2B, T, V)
-                var forward = Lap(clock);
-                var output = OrpoLoss.Compute(logits, batch, 0.1);
-                var lossMs = Lap(clock);
-                output.Loss.backward();
+                // The trainer's pass: decoder, logits in chunks, TRL's loss, and the backward through them.
+                var output = OrpoPass.ForwardBackward(model, batch, 0.1, new OrpoNormalizer(Pairs * (Seq - 1), Pairs), gradientCheckpointing: false);
                 mixed?.PullGradients();
-                var backward = Lap(clock);
+                var pass = Lap(clock);
                 nn.utils.clip_grad_norm_(trainable, 1.0);
                 var clip = Lap(clock);
                 optimizer.Step();
                 mixed?.PushWeights();
-                phases = new PhaseTimes(forward, lossMs, backward, clip, Lap(clock));
+                phases = new PhaseTimes(pass, 0, 0, clip, Lap(clock));
                 loss = output.Loss.item<float>();
             }
             if (step >= 1) elapsed += total.Elapsed;

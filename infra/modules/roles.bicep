@@ -12,6 +12,12 @@ param scalerIdentityName string
 @description('Whether the Functions app (and so its identity\'s roles) is deployed.')
 param deployFunctions bool
 
+@description('Object id of the user or service principal that runs azd (AZURE_PRINCIPAL_ID); empty: no roles for it.')
+param deployerPrincipalId string = ''
+
+@description('Container whose blobs the trainer tags (checkpoints, for the lifecycle rule).')
+param runsContainerName string
+
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
@@ -37,6 +43,14 @@ resource scalerIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-0
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
+
+  resource blobService 'blobServices' existing = {
+    name: 'default'
+
+    resource runs 'containers' existing = {
+      name: runsContainerName
+    }
+  }
 }
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
@@ -98,8 +112,10 @@ resource functionsTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01'
   }
 }
 
-// Trainer: reads datasets and base models, writes runs and models (Blob Data Contributor), receives requests,
-// sends retrain requests it derives (Receiver + Sender), pulls its image, exports telemetry.
+// Trainer: reads datasets and base models, writes runs and models (Blob Data Contributor), tags its checkpoints for
+// the lifecycle rule (Blob Data Owner on the runs container only: tags need it), receives, abandons and
+// dead-letters requests (Receiver; it sends none), pulls its image, exports telemetry. No storage queue role: in Azure
+// the queue is Service Bus.
 resource trainerBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: storage
   name: guid(storage.id, trainerIdentityName, roles.storageBlobDataContributor)
@@ -110,11 +126,11 @@ resource trainerBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource trainerQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  scope: storage
-  name: guid(storage.id, trainerIdentityName, roles.storageQueueDataContributor)
+resource trainerRunsTags 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage::blobService::runs
+  name: guid(storage::blobService::runs.id, trainerIdentityName, roles.storageBlobDataOwner)
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
     principalId: trainerIdentity.properties.principalId
     principalType: 'ServicePrincipal'
   }
@@ -125,16 +141,6 @@ resource trainerReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   name: guid(queue.id, trainerIdentityName, roles.serviceBusDataReceiver)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
-    principalId: trainerIdentity.properties.principalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-resource trainerSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  scope: queue
-  name: guid(queue.id, trainerIdentityName, roles.serviceBusDataSender)
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
     principalId: trainerIdentity.properties.principalId
     principalType: 'ServicePrincipal'
   }
@@ -169,5 +175,35 @@ resource scalerOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataOwner)
     principalId: scalerIdentity.properties.principalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+// The person (or pipeline principal) running azd: uploads files and base models with `--auth-mode login`, reads runs,
+// sends requests with `pipeline` and inspects or resubmits dead-lettered ones. No principalType: a user or a service
+// principal alike.
+resource deployerBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  scope: storage
+  name: guid(storage.id, deployerPrincipalId, roles.storageBlobDataContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: deployerPrincipalId
+  }
+}
+
+resource deployerSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  scope: queue
+  name: guid(queue.id, deployerPrincipalId, roles.serviceBusDataSender)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
+    principalId: deployerPrincipalId
+  }
+}
+
+resource deployerReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  scope: queue
+  name: guid(queue.id, deployerPrincipalId, roles.serviceBusDataReceiver)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
+    principalId: deployerPrincipalId
   }
 }

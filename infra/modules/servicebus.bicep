@@ -1,5 +1,6 @@
 // Service Bus namespace (Entra-only, TLS 1.2) and the training-requests queue. Standard tier: duplicate detection
-// turns the publisher's deterministic MessageId (the request id) into an exactly-once enqueue.
+// turns the publisher's deterministic MessageId (the request id) into an exactly-once enqueue. With a private network
+// the namespace is Premium (the tier that takes private endpoints) and closed to the internet.
 param location string
 param tags object
 param name string
@@ -18,15 +19,18 @@ param duplicateDetectionWindow string = 'P1D'
 @description('How long an unprocessed request waits before it moves to the dead-letter queue.')
 param messageTimeToLive string = 'P14D'
 
+@description('Private network: Premium tier behind a private endpoint (network.bicep), no public access.')
+param vnetEnabled bool = false
+
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
   location: location
   tags: tags
-  sku: { name: 'Standard', tier: 'Standard' }
+  sku: vnetEnabled ? { name: 'Premium', tier: 'Premium', capacity: 1 } : { name: 'Standard', tier: 'Standard' }
   properties: {
     disableLocalAuth: true
     minimumTlsVersion: '1.2'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
   }
 }
 

@@ -18,6 +18,15 @@ param softDeleteDays int = 14
 @description('Extra containers, e.g. the Functions deployment package container.')
 param extraContainers string[] = []
 
+@description('Private network: the data plane is reached through private endpoints (and allowedIpAddresses), not the internet.')
+param vnetEnabled bool = false
+
+@description('Public IP addresses (or CIDR ranges) let through when vnetEnabled, e.g. the workstation that uploads files.')
+param allowedIpAddresses string[] = []
+
+@description('Container that receives blob events Event Grid could not deliver.')
+param eventGridDeadLetterContainer string
+
 var pipelineContainers = [
   'incoming'
   'datasets'
@@ -43,8 +52,9 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     supportsHttpsTrafficOnly: true
     publicNetworkAccess: 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: vnetEnabled ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
+      ipRules: [for ip in (vnetEnabled ? allowedIpAddresses : []): { value: ip, action: 'Allow' }]
     }
   }
 }
@@ -60,15 +70,17 @@ resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
 }
 
 resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
-  for container in concat(pipelineContainers, extraContainers): {
+  for container in concat(pipelineContainers, [ eventGridDeadLetterContainer ], extraContainers): {
     parent: blobs
     name: container
     properties: { publicAccess: 'None' }
   }
 ]
 
-// Checkpoints are large and only needed to resume: the trainer tags them kind=checkpoint, so status, metrics and
-// reports under runs/ are kept. Old versions of any blob (e.g. models/*/latest.json) go after the same period.
+// Checkpoints are large and only needed to resume: CheckpointStore (trainer/Pipeline.Worker) writes the index tag
+// kind=checkpoint on every checkpoint blob, so status, metrics and reports under runs/ are kept. Lifecycle prefixes
+// cannot match runs/{target}/{runId}/checkpoints/ (no wildcards), hence the tag. Writing tags needs Storage Blob Data
+// Owner, which the trainer holds on the runs container only (roles.bicep).
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: account
   name: 'default'

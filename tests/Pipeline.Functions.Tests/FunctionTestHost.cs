@@ -16,10 +16,15 @@ internal sealed class FunctionTestHost : IDisposable
 {
     private readonly ServiceProvider _services;
 
-    public FunctionTestHost(AzuriteFixture azurite)
+    public FunctionTestHost(AzuriteFixture azurite, Dictionary<string, string?>? settings = null)
     {
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { [PipelineFunctionsExtensions.ConnectionSetting] = azurite.ConnectionString })
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [PipelineFunctionsExtensions.ConnectionSetting] = azurite.ConnectionString,
+                ["Access:Mode"] = "Local", // these tests are about ingestion; access has its own (Access/TargetAccessTests)
+            })
+            .AddInMemoryCollection(settings ?? [])
             .Build();
         var services = new ServiceCollection().AddLogging();
         services.AddPipelineFunctions(configuration);
@@ -29,6 +34,7 @@ internal sealed class FunctionTestHost : IDisposable
     }
 
     public StorageOptions Storage { get; }
+    public IServiceProvider Services => _services;
     public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
 
     /// <summary>Requests for <paramref name="target"/> now on the queue (peeked, so tests do not steal each other's).</summary>
@@ -40,6 +46,18 @@ internal sealed class FunctionTestHost : IDisposable
     }
 
     public static string NewTarget() => "fn-" + Guid.NewGuid().ToString("N")[..10];
+
+    /// <summary><paramref name="n"/> distinct preference pairs as JSON lines.</summary>
+    public static string Pairs(int n) => string.Concat(Enumerable.Range(0, n).Select(i =>
+        System.Text.Json.JsonSerializer.Serialize(new { prompt = $"Question {i}?", chosen = $"Good {i}.", rejected = $"Bad {i}." }) + "\n"));
+
+    /// <summary>An HTTP request whose body is <paramref name="content"/>.</summary>
+    public static Microsoft.AspNetCore.Http.HttpRequest Body(string content)
+    {
+        var request = new Microsoft.AspNetCore.Http.DefaultHttpContext().Request;
+        request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content));
+        return request;
+    }
 
     public void Dispose() => _services.Dispose();
 }

@@ -31,6 +31,16 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
+    public void Metadata_sources_the_blob_trigger_from_event_grid_as_flex_consumption_requires()
+    {
+        // Flex Consumption runs no polling blob trigger: without "source": "EventGrid" ingestion never fires there.
+        var trigger = Binding(Function("IngestBlob"), "blobTrigger");
+
+        Assert.True(trigger.TryGetProperty("source", out var source), "blobTrigger has no source: " + trigger.GetRawText());
+        Assert.Equal("EventGrid", source.GetString());
+    }
+
+    [Fact]
     public void Metadata_lists_the_upload_function_with_its_route_and_methods()
     {
         var trigger = Binding(Function("UploadFile"), "httpTrigger");

@@ -11,6 +11,7 @@ using Pipeline.Shared.Datasets;
 using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
+using static Pipeline.Functions.Tests.FunctionTestHost;
 
 namespace Pipeline.Functions.Tests;
 
@@ -18,16 +19,6 @@ namespace Pipeline.Functions.Tests;
 public sealed class FunctionsTests(AzuriteFixture azurite) : IDisposable
 {
     private readonly FunctionTestHost _host = new(azurite);
-
-    private static string Pairs(int n) => string.Concat(Enumerable.Range(0, n).Select(i =>
-        JsonSerializer.Serialize(new { prompt = $"Question {i}?", chosen = $"Good {i}.", rejected = $"Bad {i}." }) + "\n"));
-
-    private static HttpRequest Body(string content)
-    {
-        var request = new DefaultHttpContext().Request;
-        request.Body = new MemoryStream(Encoding.UTF8.GetBytes(content));
-        return request;
-    }
 
     [Fact]
     public async Task Upload_then_blob_trigger_then_report_runs_the_whole_ingest()

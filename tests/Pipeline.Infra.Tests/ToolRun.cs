@@ -10,7 +10,9 @@ public sealed record ToolResult(int ExitCode, string StandardOutput, string Stan
 
 public static class ToolRun
 {
-    public static async Task<ToolResult> RunAsync(string fileName, IEnumerable<string> args, string workingDirectory, TimeSpan timeout)
+    /// <summary>Runs <paramref name="fileName"/>; <paramref name="environment"/> sets (or, with null, removes) variables.</summary>
+    public static async Task<ToolResult> RunAsync(string fileName, IEnumerable<string> args, string workingDirectory, TimeSpan timeout,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -22,6 +24,9 @@ public static class ToolRun
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+            if (value is null) info.Environment.Remove(name);
+            else info.Environment[name] = value;
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");
         var stdout = process.StandardOutput.ReadToEndAsync();

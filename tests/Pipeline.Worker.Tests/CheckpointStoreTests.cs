@@ -26,6 +26,25 @@ public sealed class CheckpointStoreTests(AzuriteFixture azurite)
     private static string Name(int step) => $"checkpoint-{step:D6}";
 
     [Fact]
+    public async Task Every_blob_of_an_uploaded_checkpoint_marker_included_carries_the_lifecycle_tag()
+    {
+        var (store, runs) = await NewStoreAsync();
+        await store.UploadAsync(LocalCheckpoint(2), 2, CancellationToken.None);
+        await store.UploadAsync(LocalCheckpoint(2), 2, CancellationToken.None); // an upload repeated after a crash keeps it too
+
+        var blobs = new List<string>();
+        await foreach (var blob in runs.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = StorageLayout.RunCheckpointPrefix("agent", "run-1", 2) }))
+            blobs.Add(blob.Name);
+
+        Assert.Equal(3, blobs.Count); // weights.dat, trainer_state.json, the marker
+        foreach (var name in blobs)
+        {
+            var tags = (await runs.GetBlobClient(name).GetTagsAsync()).Value.Tags;
+            Assert.Equal(CheckpointStore.LifecycleTagValue, Assert.Contains(CheckpointStore.LifecycleTagName, tags));
+        }
+    }
+
+    [Fact]
     public async Task Restores_the_newest_complete_checkpoint_byte_for_byte()
     {
         var (store, _) = await NewStoreAsync();

@@ -1,5 +1,6 @@
-// Continuous fine-tuning on Azurite: a burst of datasets becomes one run after the debounce window, from_latest takes
-// what is not trained yet, from_base takes everything, and a request already covered by a version needs no work.
+// Continuous fine-tuning on Azurite: a burst of datasets becomes one run after the debounce window (the planner says
+// "not before" instead of waiting, capped by debounce_max for a steady drip), from_latest takes what is not trained
+// yet, from_base takes everything, and a request already covered by a version needs no work.
 using System.Diagnostics;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,10 +21,13 @@ public sealed class RunPlannerTests(AzuriteFixture azurite)
 
     private RunPlanner Planner() => new(_blobs, StorageRetry.Create(), NullLogger<RunPlanner>.Instance);
 
-    private async Task ArrangeAsync(string strategy, double debounceSeconds, params string[] acceptedDatasets)
+    private Task ArrangeAsync(string strategy, double debounceSeconds, params string[] acceptedDatasets) =>
+        ArrangeAsync(new TrainingProfile { BaseModel = "base-models/x", Strategy = strategy, DebounceSeconds = debounceSeconds }, acceptedDatasets);
+
+    private async Task ArrangeAsync(TrainingProfile training, params string[] acceptedDatasets)
     {
         foreach (var c in StorageLayout.Containers) await _blobs.GetBlobContainerClient(c).CreateIfNotExistsAsync();
-        var profile = new TargetProfile { Training = new TrainingProfile { BaseModel = "base-models/x", Strategy = strategy, DebounceSeconds = debounceSeconds } };
+        var profile = new TargetProfile { Training = training };
         await _blobs.GetBlobContainerClient(StorageLayout.Config).GetBlobClient(StorageLayout.TargetProfileBlob(_target))
             .UploadAsync(BinaryData.FromString(profile.ToJson()), overwrite: true);
         foreach (var id in acceptedDatasets) await AcceptAsync(id);
@@ -54,20 +58,51 @@ public sealed class RunPlannerTests(AzuriteFixture azurite)
     };
 
     [Fact]
-    public async Task A_burst_of_files_becomes_one_run_over_all_of_them_after_the_debounce_window()
+    public async Task A_request_inside_the_debounce_window_is_not_held_but_told_when_the_target_is_quiet_and_then_trains_the_burst()
     {
         await ArrangeAsync(TrainingStrategies.FromLatest, debounceSeconds: 1.5, "ds-a");
+        var request = Request("ds-a"); // one message, delivered three times
         var clock = Stopwatch.StartNew();
-        var planning = Planner().PlanAsync(Request("ds-a"), CancellationToken.None);
-        await Task.Delay(500);
+
+        var early = await Planner().PlanAsync(request, CancellationToken.None);
+        await Task.Delay(300);
         await AcceptAsync("ds-b"); // lands inside the window: the window restarts from it
+        var later = await Planner().PlanAsync(request, CancellationToken.None);
+        var answeredIn = clock.Elapsed;
+        await Task.Delay(later.NotBefore!.Value - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(50));
+        var plan = await Planner().PlanAsync(request, CancellationToken.None);
 
-        var plan = await planning;
-
+        Assert.True(answeredIn < TimeSpan.FromSeconds(1.8), $"the planner waited {answeredIn.TotalSeconds:0.00} s instead of answering 'not before'");
+        Assert.NotNull(early.NotBefore);
+        Assert.True(later.NotBefore > early.NotBefore, "a dataset accepted inside the window restarts it");
+        Assert.Null(plan.NotBefore);
         Assert.False(plan.NothingToDo);
         Assert.Equal(["ds-a", "ds-b"], plan.Request.DatasetIds);
         Assert.Equal(TrainingRequest.DeriveId(_target, ["ds-a", "ds-b"], "p"), plan.Request.RequestId);
-        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.9), $"planned after {clock.Elapsed.TotalSeconds:0.00} s, before the target was quiet for 1.5 s");
+    }
+
+    [Fact]
+    public async Task A_steady_drip_is_trained_once_debounce_max_has_passed_since_its_oldest_untrained_dataset()
+    {
+        // A dataset every 0.3 s keeps the 1 s window from ever closing; the 2 s cap starts the run anyway.
+        await ArrangeAsync(new TrainingProfile
+        {
+            BaseModel = "base-models/x", Strategy = TrainingStrategies.FromLatest, DebounceSeconds = 1, DebounceMaxSeconds = 2,
+        }, "ds-0");
+        var request = Request("ds-0");
+        var clock = Stopwatch.StartNew();
+        RunPlan? plan = null;
+        for (var i = 1; plan?.NotBefore is not null || plan is null; i++)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), "the drip was never trained");
+            await Task.Delay(300);
+            await AcceptAsync($"ds-{i}");
+            plan = await Planner().PlanAsync(request, CancellationToken.None);
+        }
+
+        Assert.InRange(clock.Elapsed.TotalSeconds, 1.9, 4.0);
+        Assert.Equal("ds-0", plan.Request.DatasetIds[0]);
+        Assert.True(plan.Request.DatasetIds.Count >= 4, $"the run covers {plan.Request.DatasetIds.Count} datasets of the drip");
     }
 
     [Fact]

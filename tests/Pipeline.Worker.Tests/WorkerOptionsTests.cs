@@ -42,4 +42,37 @@ public sealed class WorkerOptionsTests(AzuriteFixture azurite)
 
         Assert.Contains("Worker:LeaseDuration", e.Message);
     }
+
+    [Theory]
+    [InlineData("00:00:06", "00:00:02")] // the settings: the message came back 9 s before the lease ran out
+    [InlineData("00:00:15", "00:00:01")] // equal to the lease
+    [InlineData("00:00:16", "00:00:01")] // lease + renewal interval: a message renewed just before the kill comes back as the lease expires
+    public async Task The_worker_host_refuses_to_start_when_a_message_can_reappear_before_its_dead_runs_lease_expires(string visibility, string renewal)
+    {
+        var bed = new WorkerTestBed(azurite);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(bed.Settings("worker-a", extra: new()
+        {
+            ["Worker:LeaseDuration"] = "00:00:15", ["Queue:VisibilityTimeout"] = visibility, ["Queue:RenewalInterval"] = renewal,
+        }));
+        builder.Services.AddLogging().AddTrainerWorker(builder.Configuration);
+
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            using var host = builder.Build();
+            await host.StartAsync();
+        });
+
+        Assert.Contains($"Queue:VisibilityTimeout ({visibility}) must be longer than Worker:LeaseDuration (00:00:15) + Queue:RenewalInterval ({renewal})", e.Message);
+    }
+
+    [Fact]
+    public void The_shortest_visibility_the_lease_allows_and_service_bus_pass()
+    {
+        var worker = new WorkerOptions { LeaseDuration = TimeSpan.FromSeconds(15) };
+
+        Assert.Empty(worker.Problems(new Shared.Queues.QueueOptions { VisibilityTimeout = TimeSpan.FromSeconds(17), RenewalInterval = TimeSpan.FromSeconds(1) }));
+        Assert.Empty(worker.Problems(new Shared.Queues.QueueOptions { Transport = Shared.Queues.QueueTransport.ServiceBus, VisibilityTimeout = TimeSpan.FromSeconds(6) }));
+        Assert.Empty(new WorkerOptions().Problems(new Shared.Queues.QueueOptions())); // the defaults: 30 s lease, 5 min visibility
+    }
 }

@@ -44,6 +44,9 @@ public sealed class WorkerTestBed
     public string QueueName { get; }
     public string Root { get; }
     public JsonObject Orpo { get; }
+
+    /// <summary>More keys of the profile's "training" section (debounce_seconds, ...), written by ArrangeAsync.</summary>
+    public JsonObject Training { get; } = new();
     public BlobServiceClient Blobs => _azurite.BlobService();
     public QueueClient Queue => _azurite.QueueService().GetQueueClient(QueueName);
     public QueueClient PoisonQueue => _azurite.QueueService().GetQueueClient(QueueName + "-poison");
@@ -68,6 +71,7 @@ public sealed class WorkerTestBed
                 ["strategy"] = Strategy,
             },
         };
+        foreach (var (key, value) in Training) profile["training"]![key] = value?.DeepClone();
         await Container(StorageLayout.Config).GetBlobClient(StorageLayout.TargetProfileBlob(Target))
             .UploadAsync(BinaryData.FromString(profile.ToJsonString()), overwrite: true);
         var pairs = await File.ReadAllBytesAsync(Path.Combine(RepoPaths.TinyLlama, "data.jsonl"));
@@ -85,6 +89,19 @@ public sealed class WorkerTestBed
     public async Task PublishAsync(TrainingRequest request) =>
         await new StorageQueuePublisher(_azurite.QueueService().GetQueueClient(QueueName), StorageRetry.Create()).PublishAsync(request);
 
+    /// <summary>What ingestion leaves for an accepted dataset: both splits (the tiny-llama pairs), then the request marker
+    /// that makes it one of the target's accepted datasets. Returns the request ingestion would publish.</summary>
+    public async Task<TrainingRequest> AcceptDatasetAsync(string datasetId)
+    {
+        var pairs = BinaryData.FromBytes(await File.ReadAllBytesAsync(Path.Combine(RepoPaths.TinyLlama, "data.jsonl")));
+        var datasets = Container(StorageLayout.Datasets);
+        await datasets.GetBlobClient(StorageLayout.DatasetTrainBlob(Target, datasetId)).UploadAsync(pairs, overwrite: true);
+        await datasets.GetBlobClient(StorageLayout.DatasetEvalBlob(Target, datasetId)).UploadAsync(pairs, overwrite: true);
+        var request = Request(datasetId);
+        await datasets.GetBlobClient(StorageLayout.DatasetRequestMarkerBlob(Target, datasetId)).UploadAsync(BinaryData.FromString(request.ToJson()), overwrite: true);
+        return request;
+    }
+
     /// <summary>Settings a worker of this bed runs with; <paramref name="extra"/> overrides.</summary>
     public Dictionary<string, string?> Settings(string workerId, double idleStopSeconds = 3, Dictionary<string, string?>? extra = null)
     {
@@ -93,8 +110,9 @@ public sealed class WorkerTestBed
             [WorkerServiceCollectionExtensions.StorageConnectionKey] = _azurite.ConnectionString,
             ["Queue:ConnectionString"] = _azurite.ConnectionString,
             ["Queue:QueueName"] = QueueName,
-            ["Queue:VisibilityTimeout"] = "00:00:06",
-            ["Queue:RenewalInterval"] = "00:00:02",
+            // The shortest the options allow: visibility must outlast lease + renewal interval (15 s + 1 s).
+            ["Queue:VisibilityTimeout"] = "00:00:17",
+            ["Queue:RenewalInterval"] = "00:00:01",
             ["Queue:PollInterval"] = "00:00:00.200",
             ["Worker:WorkerId"] = workerId,
             ["Worker:WorkDirectory"] = Path.Combine(Root, workerId, "runs"),

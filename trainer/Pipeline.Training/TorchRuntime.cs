@@ -52,6 +52,45 @@ public static class TorchRuntime
         return Environment.WorkingSet;
     }
 
+    /// <summary>
+    /// Starts a new peak-RSS window: Linux resets VmHWM to the current RSS when "5" is written to /proc/self/clear_refs.
+    /// False where that is not possible (not Linux, or not permitted): the peak then counts from the process's start.
+    /// </summary>
+    public static bool ResetPeakResident()
+    {
+        if (!OperatingSystem.IsLinux())
+            return false;
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Peak resident set size since the process started or <see cref="ResetPeakResident"/> (Linux VmHWM).</summary>
+    public static long PeakResidentBytes()
+    {
+        if (OperatingSystem.IsLinux())
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        return Environment.WorkingSet;
+    }
+
+    /// <summary>Gives freed heap memory back to the OS (glibc malloc_trim); a no-op elsewhere.</summary>
+    public static void TrimHeap()
+    {
+        if (OperatingSystem.IsLinux())
+            MallocTrim(0);
+    }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
+
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int Mallopt(int param, int value);
 }

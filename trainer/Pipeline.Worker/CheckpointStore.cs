@@ -1,8 +1,11 @@
 // Checkpoints of a run in storage: runs/{target}/{runId}/checkpoints/step-NNNNNN/. The files go first and
 // _COMPLETE.json (every file's size and SHA-256) last, so a half-written checkpoint has no marker and is skipped;
 // a restored one is verified against its marker, and a corrupted one is skipped for the previous complete one.
+// Every checkpoint blob carries the index tag kind=checkpoint: the storage lifecycle rule (infra/modules/storage.bicep)
+// deletes tagged blobs after the retention period, and nothing else under runs/.
 using Azure;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
 using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Storage;
@@ -17,6 +20,14 @@ public sealed record RestoredCheckpoint(int Step, string LocalPath);
 
 public sealed class CheckpointStore(BlobContainerClient runs, string target, string runId, ResiliencePipeline retry, ILogger log)
 {
+    /// <summary>Blob index tag on every checkpoint blob, the marker included, which the lifecycle rule matches.</summary>
+    public const string LifecycleTagName = "kind";
+
+    /// <inheritdoc cref="LifecycleTagName"/>
+    public const string LifecycleTagValue = "checkpoint";
+
+    private static BlobUploadOptions Tagged() => new() { Tags = new Dictionary<string, string> { [LifecycleTagName] = LifecycleTagValue } };
+
     /// <summary>Uploads a local checkpoint folder; the marker is written only after every file is stored.</summary>
     public async Task UploadAsync(string localFolder, int step, CancellationToken ct)
     {
@@ -26,10 +37,10 @@ public sealed class CheckpointStore(BlobContainerClient runs, string target, str
         {
             var name = Path.GetRelativePath(localFolder, path).Replace('\\', '/');
             files.Add(new ManifestFile(name, new FileInfo(path).Length, await FileHash.Sha256Async(path, ct)));
-            await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + name).UploadAsync(path, overwrite: true, t), ct);
+            await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + name).UploadAsync(path, Tagged(), t), ct);
         }
         var marker = ContractJson.Serialize(new CheckpointMarker(step, files, DateTimeOffset.UtcNow));
-        await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + StorageLayout.CheckpointMarkerFile).UploadAsync(marker, overwrite: true, t), ct);
+        await retry.ExecuteAsync(async t => await runs.GetBlobClient(prefix + StorageLayout.CheckpointMarkerFile).UploadAsync(marker, Tagged(), t), ct);
     }
 
     /// <summary>Steps that have a completion marker, newest first.</summary>

@@ -1,6 +1,8 @@
-// Takes one received request through its run: skip it when already done, take the run's lease (or recognise a
-// duplicate of a live run), keep message, lease and status alive while the executor works, and decide what happens
-// to the message: complete, dead-letter with a reason, abandon for a retry, or leave it to reappear.
+// Takes one received request through its run: skip it when already done, defer it while its target is in a debounce
+// window or another worker holds the run, else take the run's lease (from a dead owner too: the run resumes from its
+// newest checkpoint), keep message, lease and status alive while the executor works, and decide what happens to the
+// message. It is completed only once its run has reached a final state; otherwise it is deferred, abandoned for a
+// retry, dead-lettered with a reason, or left to reappear.
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -40,6 +42,8 @@ public sealed class RunCoordinator(
         message.StartKeepAlive();
         var plan = await planner.PlanAsync(request, stopping);
         if (plan.NothingToDo) return RunDisposition.Complete(runId, $"its datasets are already trained in {plan.CoveredBy}");
+        if (plan.NotBefore is { } notBefore)
+            return RunDisposition.Defer(runId, notBefore - DateTimeOffset.UtcNow, $"{request.Target} is inside its debounce window until {notBefore:O}");
         request = plan.Request;
         runId = request.RunId;
         using var scope = log.BeginScope(new Dictionary<string, object> { ["RunId"] = runId, ["Target"] = request.Target });
@@ -98,10 +102,18 @@ public sealed class RunCoordinator(
                 await EndAttemptAsync(status, lease, RunState.Queued, "stopped by shutdown; the next attempt resumes from the newest checkpoint");
                 return RunDisposition.Abandon(runId, "worker shutting down");
             }
+            catch (OperationCanceledException) when (lease.LostToken.IsCancellationRequested)
+            {
+                log.LogWarning("Run {RunId} lost its lease to another worker; stopping without writing", runId);
+                return RunDisposition.Leave(runId, "lost the run's lease to another worker");
+            }
             catch (OperationCanceledException) when (run.IsCancellationRequested)
             {
-                log.LogWarning("Run {RunId} lost its lease or message; stopping without writing", runId);
-                return RunDisposition.Leave(runId, "lost the run's lease or message to another worker");
+                // The message is no longer ours (it will be delivered again), but the run still is: free it at once so
+                // that delivery resumes it from the newest checkpoint instead of waiting for the lease to expire.
+                log.LogWarning("Run {RunId} lost its queue message; stopping and releasing the run", runId);
+                await EndAttemptAsync(status, lease, RunState.Queued, "the queue message was lost mid-run; its next delivery resumes from the newest checkpoint");
+                return RunDisposition.Leave(runId, "lost the queue message; it will be delivered again");
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -119,15 +131,20 @@ public sealed class RunCoordinator(
         e is RunInputException or NonFiniteLossException or InvalidDataException
             or Shared.Tokenization.TokenizerFormatException or Shared.Tokenization.ChatTemplateException;
 
-    /// <summary>Another worker holds the lease: a live run makes this message a duplicate; a dead worker's lease expires.</summary>
+    /// <summary>Another worker holds the lease. A finished run completes the message; otherwise the message comes back
+    /// after a third of a lease (how often a live owner renews): by then either the run has finished, or its owner has
+    /// died and the lease runs out, and the next delivery takes the run over from its newest checkpoint. Never
+    /// completed here: a duplicate whose run then dies would leave the run with no message to finish it.</summary>
     private async Task<RunDisposition> BusyAsync(string target, string runId, CancellationToken ct)
     {
         var current = await retry.ExecuteAsync(async t => await _status.ReadStatusAsync(target, runId, t), ct);
         if (current?.IsFinished == true) return RunDisposition.Complete(runId, $"run already {current.State}");
-        if (current is { State: RunState.Running } && DateTimeOffset.UtcNow - current.UpdatedAt < 2 * _options.LeaseDuration)
-            return RunDisposition.Complete(runId, $"duplicate: the run is in progress on {current.WorkerId}");
-        return RunDisposition.Leave(runId, "another worker's lease is still on the run");
+        return RunDisposition.Defer(runId, DeferWhileHeld,
+            $"the run is held by {current?.WorkerId ?? "another worker"} (status {current?.State.ToString() ?? "unknown"}); checking again in {DeferWhileHeld}");
     }
+
+    /// <summary>How long a message waits while another worker holds its run: a third of the lease, in whole seconds.</summary>
+    private TimeSpan DeferWhileHeld => TimeSpan.FromSeconds(Math.Ceiling(_options.LeaseDuration.TotalSeconds / 3));
 
     /// <summary>Records how the attempt ended and frees the run. Storage may be what failed, so neither step may throw
     /// over the disposition: the message settles (or reappears) regardless, and the lease expires by itself.</summary>

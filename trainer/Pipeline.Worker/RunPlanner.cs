@@ -1,6 +1,8 @@
-// Decides what a received request trains, before the run starts: waits out the profile's debounce window so a burst
-// of files becomes one run, takes every accepted dataset not trained yet (from_latest) or all of them (from_base), and
-// recognises a request whose datasets a written version already covers (acknowledged without work).
+// Decides what a received request trains, before the run starts, without waiting: while the target is inside its
+// debounce window (a dataset accepted less than debounce_seconds ago, capped at debounce_max_seconds from the oldest
+// untrained one) the answer is "not before T", and the worker defers the message until then instead of holding it, so
+// one target's burst never blocks another's. Once quiet it takes every accepted dataset not trained yet (from_latest)
+// or all of them (from_base), and recognises a request whose datasets a written version already covers.
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging;
 using Pipeline.Shared.Contracts;
@@ -10,8 +12,9 @@ using Polly;
 
 namespace Pipeline.Worker;
 
-/// <summary>The request to run (its dataset ids may differ from the message's), or the version that already covers it.</summary>
-public sealed record RunPlan(TrainingRequest Request, string? CoveredBy)
+/// <summary>The request to run (its dataset ids may differ from the message's), the version that already covers it,
+/// or the time before which it may not start (the target's debounce window).</summary>
+public sealed record RunPlan(TrainingRequest Request, string? CoveredBy, DateTimeOffset? NotBefore = null)
 {
     public bool NothingToDo => CoveredBy is not null;
 }
@@ -28,7 +31,7 @@ public sealed class RunPlanner(BlobServiceClient blobs, ResiliencePipeline retry
         // A missing or broken profile is the executor's to report (dead-letter with the reason): plan nothing here.
         if (await TryLoadTrainingAsync(request.Target, ct) is not { } training) return new RunPlan(request, null);
 
-        var accepted = await WaitForQuietAsync(request, TimeSpan.FromSeconds(training.DebounceSeconds), ct);
+        var accepted = await AcceptedDatasetsAsync(request.Target, ct);
         var covered = await CoveredDatasetsAsync(request.Target, ct);
         // Acceptance order, the request's own datasets included even when their markers are not written yet.
         var known = accepted.Select(a => a.DatasetId).Concat(request.DatasetIds).Distinct(StringComparer.Ordinal).ToList();
@@ -38,6 +41,11 @@ public sealed class RunPlanner(BlobServiceClient blobs, ResiliencePipeline retry
             var by = covered[request.DatasetIds[0]];
             log.LogInformation("Request {RequestId}: datasets already trained in {Version}; nothing to do", request.RequestId, by);
             return new RunPlan(request, by);
+        }
+        if (QuietAt(request, accepted, pending, training) is { } quiet && quiet > DateTimeOffset.UtcNow)
+        {
+            log.LogInformation("Request {RequestId}: {Target} is inside its debounce window; not before {NotBefore:O}", request.RequestId, request.Target, quiet);
+            return new RunPlan(request, null, quiet);
         }
 
         IReadOnlyList<string> datasets = training.Strategy == TrainingStrategies.FromBase ? known : pending;
@@ -51,19 +59,18 @@ public sealed class RunPlanner(BlobServiceClient blobs, ResiliencePipeline retry
         }, null);
     }
 
-    /// <summary>Waits until no dataset of the target was accepted within <paramref name="window"/>; returns the accepted datasets.</summary>
-    private async Task<IReadOnlyList<AcceptedDataset>> WaitForQuietAsync(TrainingRequest request, TimeSpan window, CancellationToken ct)
+    /// <summary>When the target's burst is over: debounce after the newest accepted dataset, but no later than
+    /// debounce_max after the oldest untrained one (a steady drip still gets trained). Null without a debounce window.</summary>
+    private static DateTimeOffset? QuietAt(TrainingRequest request, IReadOnlyList<AcceptedDataset> accepted,
+        IReadOnlyList<string> pending, TrainingProfile training)
     {
-        while (true)
-        {
-            var accepted = await AcceptedDatasetsAsync(request.Target, ct);
-            if (window <= TimeSpan.Zero) return accepted;
-            var newest = accepted.Select(a => a.AcceptedAt).Append(request.CreatedAt).Max();
-            var wait = newest + window - DateTimeOffset.UtcNow;
-            if (wait <= TimeSpan.Zero) return accepted;
-            log.LogInformation("Request {RequestId}: waiting {WaitMs} ms for the target to be quiet (debounce)", request.RequestId, (int)wait.TotalMilliseconds);
-            await Task.Delay(wait, ct);
-        }
+        if (training.Debounce <= TimeSpan.Zero) return null;
+        var newest = accepted.Select(a => a.AcceptedAt).Append(request.CreatedAt).Max();
+        var untrained = new HashSet<string>(pending, StringComparer.Ordinal);
+        var oldest = accepted.Where(a => untrained.Contains(a.DatasetId)).Select(a => a.AcceptedAt).Append(request.CreatedAt).Min();
+        var quiet = newest + training.Debounce;
+        var cap = oldest + training.DebounceMax;
+        return quiet < cap ? quiet : cap;
     }
 
     /// <summary>The target's accepted datasets (DatasetStore's one definition), oldest first.</summary>

@@ -1,5 +1,7 @@
-// The worker host's loop: one request at a time from the queue, through the coordinator, then settled. Stops by
-// itself after WorkerOptions.IdleStopAfter without a message, so a scaled job ends when the queue is empty.
+// The worker host's loop: one request at a time from the queue, through the coordinator, then settled. One run per
+// container: while it trains, other requests stay on the queue for other containers. A request that cannot start yet
+// (debounce, a run held elsewhere) is deferred back to the queue at once, so it never blocks the requests behind it.
+// Stops by itself after WorkerOptions.IdleStopAfter without a message, so a scaled job ends when the queue is empty.
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -38,9 +40,10 @@ public sealed class TrainerWorker(
             }
             catch (Exception e) when (StorageRetry.IsTransient(e) || e is Azure.Messaging.ServiceBus.ServiceBusException { IsTransient: true })
             {
+                // An unreachable queue counts as an idle one: a job replica never waits out its whole timeout on it.
                 log.LogWarning(e, "The queue is unreachable; trying again");
                 await Task.Delay(_options.ReceiveWait, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-                continue;
+                message = null;
             }
             if (message is null)
             {
@@ -59,9 +62,12 @@ public sealed class TrainerWorker(
                 lock (Handled) Handled.Add(disposition);
             }
             lastWork = DateTimeOffset.UtcNow;
-            if (_options.MaxRuns is { } max && Handled.Count >= max)
+            // A deferral did no work: a job started for one request keeps polling until it settles one for good.
+            int settled;
+            lock (Handled) settled = Handled.Count(h => h.Settlement != RunSettlement.Defer);
+            if (_options.MaxRuns is { } max && settled >= max)
             {
-                log.LogInformation("Handled {Count} requests (Worker:MaxRuns); stopping", Handled.Count);
+                log.LogInformation("Handled {Count} requests (Worker:MaxRuns); stopping", settled);
                 lifetime.StopApplication();
                 break;
             }
@@ -70,7 +76,10 @@ public sealed class TrainerWorker(
 
     private async Task SettleAsync(ReceivedRequest message, RunDisposition d)
     {
-        log.LogInformation("Request {RequestId} (run {RunId}): {Settlement}, {Reason}", message.Request.RequestId, d.RunId, d.Settlement, d.Reason);
+        if (d.Settlement == RunSettlement.Defer)
+            log.LogInformation("Request {RequestId} (run {RunId}): Defer for {Delay}, {Reason}", message.Request.RequestId, d.RunId, d.Delay, d.Reason);
+        else
+            log.LogInformation("Request {RequestId} (run {RunId}): {Settlement}, {Reason}", message.Request.RequestId, d.RunId, d.Settlement, d.Reason);
         try
         {
             switch (d.Settlement)
@@ -78,6 +87,7 @@ public sealed class TrainerWorker(
                 case RunSettlement.Complete: await message.CompleteAsync(CancellationToken.None); break;
                 case RunSettlement.DeadLetter: await message.DeadLetterAsync("run_failed", d.Reason, CancellationToken.None); break;
                 case RunSettlement.Abandon: await message.AbandonAsync(CancellationToken.None); break;
+                case RunSettlement.Defer: await message.DeferAsync(d.Delay, CancellationToken.None); break;
                 case RunSettlement.Leave: break; // reappears when its hold runs out
             }
         }

@@ -62,4 +62,16 @@ public sealed record WorkerOptions
             p.Add($"Worker:Device '{Device}' must be auto, cpu, cuda or cuda:N");
         return p;
     }
+
+    /// <summary>Settings that each pass alone but cannot work together with the queue's. A Storage Queue message
+    /// reappears one visibility timeout after its last renewal; if that can come before the dead worker's run lease
+    /// has expired (lease + one renewal interval), every redelivery of a killed run finds it still held.</summary>
+    public IReadOnlyList<string> Problems(Shared.Queues.QueueOptions queue)
+    {
+        var p = new List<string>();
+        if (queue.Transport == Shared.Queues.QueueTransport.StorageQueue && queue.VisibilityTimeout <= LeaseDuration + queue.RenewalInterval)
+            p.Add($"Queue:VisibilityTimeout ({queue.VisibilityTimeout}) must be longer than Worker:LeaseDuration ({LeaseDuration}) + " +
+                  $"Queue:RenewalInterval ({queue.RenewalInterval}): a dead worker's message must not reappear while its run's lease still holds");
+        return p;
+    }
 }

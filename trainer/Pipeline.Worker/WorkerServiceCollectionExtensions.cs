@@ -24,7 +24,7 @@ public static class WorkerServiceCollectionExtensions
     public static IServiceCollection AddTrainerWorker(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
+        services.AddSingleton<IValidateOptions<WorkerOptions>>(sp => new WorkerOptionsValidator(sp.GetRequiredService<IOptions<QueueOptions>>()));
         services.AddOptions<HostOptions>().Configure<IOptions<WorkerOptions>>((host, worker) => host.ShutdownTimeout = worker.Value.ShutdownTimeout);
         services.AddTrainingRequestQueue(configuration);
 
@@ -54,9 +54,22 @@ public static class WorkerServiceCollectionExtensions
         return services;
     }
 
-    private sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
+    /// <summary>The worker's own settings, then those that must agree with the queue's (when the queue's are valid:
+    /// their own validation reports them otherwise).</summary>
+    private sealed class WorkerOptionsValidator(IOptions<QueueOptions> queue) : IValidateOptions<WorkerOptions>
     {
-        public ValidateOptionsResult Validate(string? name, WorkerOptions options) =>
-            options.Problems() is { Count: > 0 } p ? ValidateOptionsResult.Fail(p) : ValidateOptionsResult.Success;
+        public ValidateOptionsResult Validate(string? name, WorkerOptions options)
+        {
+            var problems = options.Problems().ToList();
+            try
+            {
+                problems.AddRange(options.Problems(queue.Value));
+            }
+            catch (OptionsValidationException)
+            {
+                // Reported by the queue options' own validation at start.
+            }
+            return problems.Count > 0 ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
+        }
     }
 }

@@ -70,6 +70,7 @@ public sealed record TrainingRequest
             throw new FormatException($"training request schema_version {request.SchemaVersion} is not supported (expected {CurrentSchemaVersion})");
         if (string.IsNullOrWhiteSpace(request.RequestId) || string.IsNullOrWhiteSpace(request.Target) || request.DatasetIds.Count == 0)
             throw new FormatException("training request needs request_id, target and at least one dataset id");
+        if (Targets.TargetName.Problem(request.Target) is { } targetProblem) throw new FormatException($"training request: {targetProblem}");
         return request;
     }
 }

@@ -1,6 +1,6 @@
 // Opens a file for validation by its container (extension): JSON Lines (.jsonl, .jsonl.gz), JSON array (.json), Parquet.
-// Every path is wrapped in a byte limit after decompression, so a gzip bomb stops at the target's size limit.
-using System.IO.Compression;
+// Every path is wrapped in a byte limit after decompression, so a gzip bomb stops at the target's size limit, and every
+// reader holds at most one row's bytes (max_line_bytes) plus one batch, whatever sizes a file claims.
 
 namespace Pipeline.Shared.Datasets;
 
@@ -22,18 +22,23 @@ public static class DatasetFile
         return null;
     }
 
-    /// <summary>A row reader over <paramref name="raw"/> (which it takes ownership of) and the counted stream under it.</summary>
-    public static async Task<OpenedFile> OpenAsync(Stream raw, string fileName, long maxBytes, int maxLineBytes, CancellationToken ct)
+    /// <summary>A row reader over <paramref name="raw"/> (which it takes ownership of) and the counted stream under it.
+    /// Every reader is bounded by the bytes it has read: a row (line, array element, Parquet row) over
+    /// <paramref name="maxLineBytes"/> is counted, never buffered; more than <paramref name="maxBytes"/> after
+    /// decompression (gzip, or a Parquet file's pages and dictionaries) stops the file as too large.
+    /// <paramref name="columns"/> names the Parquet columns worth reading (the fields the row parser looks at).</summary>
+    public static async Task<OpenedFile> OpenAsync(Stream raw, string fileName, long maxBytes, int maxLineBytes, CancellationToken ct,
+        IReadOnlyCollection<string>? columns = null)
     {
         var container = Container(fileName) ?? throw new RowReadException(ReasonCodes.UnsupportedContainer,
             $"'{Path.GetFileName(fileName)}' has an unsupported extension (expected one of {string.Join(", ", SupportedExtensions)})");
-        Stream decoded = container.Gzip ? new GZipStream(raw, CompressionMode.Decompress) : raw;
+        Stream decoded = container.Gzip ? new GzipReader(raw) : raw;
         var limited = new LimitedReadStream(decoded, maxBytes);
         IRowReader reader = container.Kind switch
         {
             "jsonl" => new JsonLinesReader(limited, maxLineBytes),
-            "json" => new JsonArrayReader(limited, ct: ct),
-            _ => new ParquetRowReader(await SeekableAsync(limited, ct).ConfigureAwait(false)),
+            "json" => new JsonArrayReader(limited, maxLineBytes),
+            _ => new ParquetRowReader(await SeekableAsync(limited, ct).ConfigureAwait(false), maxLineBytes, maxBytes, columns),
         };
         return new OpenedFile(reader, limited);
     }

@@ -27,11 +27,12 @@ public static class DatasetValidator
     {
         var profile = settings.Profile;
         var state = new State(fileName, settings);
+        var parser = new RowParser(profile.Schema, profile.ColumnMapping);
         OpenedFile? file = null;
         try
         {
-            file = await DatasetFile.OpenAsync(raw, fileName, profile.MaxFileBytes, profile.MaxLineBytes, ct).ConfigureAwait(false);
-            await RunAsync(file.Reader, settings, state, sinks, ct).ConfigureAwait(false);
+            file = await DatasetFile.OpenAsync(raw, fileName, profile.MaxFileBytes, profile.MaxLineBytes, ct, parser.Fields).ConfigureAwait(false);
+            await RunAsync(file.Reader, parser, settings, state, sinks, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (Unwrap(e) is RowReadException r)
         {
@@ -46,6 +47,13 @@ public static class DatasetValidator
         catch (Exception e) when (Unwrap(e) is InvalidDataException d)
         {
             state.Problems.Add(new FileProblem(ReasonCodes.UnreadableFile, $"the file cannot be decompressed: {d.Message}"));
+        }
+        catch (Exception e) when (IsReaderFault(Unwrap(e)))
+        {
+            // Whatever else a reader or parser throws on a file's bytes is the file's problem, not the host's: a report,
+            // never an exception that would retry the same bytes until the host gives up.
+            var inner = Unwrap(e);
+            state.Problems.Add(new FileProblem(ReasonCodes.UnreadableFile, $"the file could not be read ({inner.GetType().Name}: {inner.Message})"));
         }
         finally
         {
@@ -66,35 +74,97 @@ public static class DatasetValidator
 
     private static Exception Unwrap(Exception e) => e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrap(a.InnerException!) : e;
 
-    private static async Task RunAsync(IRowReader reader, ValidationSettings settings, State state, DatasetSinks sinks, CancellationToken ct)
+    /// <summary>False for what is not the file's fault and must reach the host: storage and network faults (the source
+    /// stream, the sinks, the temporary file), cancellation, and running out of memory.</summary>
+    private static bool IsReaderFault(Exception e) =>
+        e is not (IOException or Azure.RequestFailedException or HttpRequestException or TimeoutException or OperationCanceledException
+            or OutOfMemoryException or UnauthorizedAccessException or AggregateException);
+
+    private static async Task RunAsync(IRowReader reader, RowParser parser, ValidationSettings settings, State state, DatasetSinks sinks, CancellationToken ct)
     {
-        var parser = new RowParser(settings.Profile.Schema, settings.Profile.ColumnMapping);
-        // In-flight batches are bounded, so memory is too: about (parallelism * 2) batches of ~1 MB.
-        var inFlight = Channel.CreateBounded<Task<OutcomeBatch>>(Math.Max(2, settings.Parallelism * 2));
+        // In-flight batches are bounded in number (about parallelism * 2 of ~1 MB) and in bytes, so memory is too even
+        // when every batch is one max_line_bytes row on a many-core machine.
+        var inFlight = Channel.CreateBounded<(Task<OutcomeBatch> Batch, long Bytes)>(Math.Max(2, settings.Parallelism * 2));
+        var gate = new ByteGate(MaxInFlightBytes);
+        // Stops the producer when the consumer fails, so it does not wait for room forever.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var producer = Task.Run(async () =>
         {
             try
             {
-                while (await reader.NextAsync(ct).ConfigureAwait(false) is { } batch)
-                    await inFlight.Writer.WriteAsync(Task.Run(() => RowOutcome.ForBatch(batch, parser, settings), ct), ct).ConfigureAwait(false);
+                while (await reader.NextAsync(stop.Token).ConfigureAwait(false) is { } batch)
+                {
+                    long bytes = batch.Count;
+                    await gate.EnterAsync(bytes, stop.Token).ConfigureAwait(false);
+                    await inFlight.Writer.WriteAsync((Task.Run(() => RowOutcome.ForBatch(batch, parser, settings), stop.Token), bytes), stop.Token).ConfigureAwait(false);
+                }
                 inFlight.Writer.Complete();
             }
             catch (Exception e)
             {
                 inFlight.Writer.Complete(e);
             }
-        }, ct);
+        }, stop.Token);
 
-        await foreach (var task in inFlight.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        try
         {
-            var batch = await task.ConfigureAwait(false);
-            state.Touch(batch);
-            foreach (ref readonly var outcome in batch.Rows) state.Consume(outcome, batch);
-            batch.Release();
-            await state.FlushAsync(sinks, ct).ConfigureAwait(false);
+            await foreach (var (task, bytes) in inFlight.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                var batch = await task.ConfigureAwait(false);
+                state.Touch(batch);
+                foreach (ref readonly var outcome in batch.Rows) state.Consume(outcome, batch);
+                batch.Release();
+                gate.Exit(bytes);
+                await state.FlushAsync(sinks, ct).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            throw;
         }
         await producer.ConfigureAwait(false);
         await inFlight.Reader.Completion.ConfigureAwait(false);
+    }
+
+    /// <summary>Raw bytes of the batches being validated at once (their normalised lines are about as many again).</summary>
+    internal const long MaxInFlightBytes = 16L << 20;
+
+    /// <summary>Admits batches while their bytes fit under a limit; one batch is always admitted when none is in flight.</summary>
+    private sealed class ByteGate(long limitBytes)
+    {
+        private readonly Lock _lock = new();
+        private long _held;
+        private TaskCompletionSource? _released;
+
+        public async ValueTask EnterAsync(long bytes, CancellationToken ct)
+        {
+            while (true)
+            {
+                Task wait;
+                lock (_lock)
+                {
+                    if (_held == 0 || _held + bytes <= limitBytes)
+                    {
+                        _held += bytes;
+                        return;
+                    }
+                    wait = (_released ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                }
+                await wait.WaitAsync(ct).ConfigureAwait(false);
+            }
+        }
+
+        public void Exit(long bytes)
+        {
+            TaskCompletionSource? released;
+            lock (_lock)
+            {
+                _held -= bytes;
+                (released, _released) = (_released, null);
+            }
+            released?.TrySetResult();
+        }
     }
 
     /// <summary>The sequential part: schema consistency, length policy, duplicates, hashing, split, counts.</summary>

@@ -48,7 +48,8 @@ public sealed class JsonLinesReader(Stream stream, int maxLineBytes, int batchBy
         if (_first)
         {
             _first = false;
-            if (span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) span = span[3..];
+            ByteOrderMark.ThrowIfNotUtf8(span);
+            if (span.StartsWith(ByteOrderMark.Utf8)) span = span[ByteOrderMark.Utf8.Length..];
         }
         var full = false;
         while (!span.IsEmpty)

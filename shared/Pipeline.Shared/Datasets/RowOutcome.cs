@@ -32,7 +32,7 @@ internal readonly record struct RowOutcome(
     {
         if (row.OversizeBytes > 0)
             return Reject(row.Number, ReasonCodes.TooLong,
-                $"line is {row.OversizeBytes} bytes, over the line limit of {settings.Profile.MaxLineBytes} bytes (not read further)");
+                $"row is {row.OversizeBytes} bytes, over the line limit of {settings.Profile.MaxLineBytes} bytes (max_line_bytes; not read further)");
         var json = batch.Bytes(row);
         if (RowParser.CheckBytes(json.Span) is { } bad) return Reject(row.Number, bad.Reason!, bad.Message!);
         var start = lines.WrittenCount;

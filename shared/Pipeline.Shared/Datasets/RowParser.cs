@@ -31,7 +31,24 @@ public sealed class RowParser(string? forcedSchema, IReadOnlyDictionary<string, 
     /// <see cref="StandardRowWriter"/> handles without a DOM.</summary>
     internal bool MayBeStandard => _schema is null or SchemaNames.Standard;
 
+    /// <summary>The top-level fields this parser reads: the columns worth reading from a columnar (Parquet) file.</summary>
+    internal IReadOnlyCollection<string> Fields => _schema == SchemaNames.Mapped
+        ? new[] { "prompt", "system", "chosen", "rejected" }.Select(Col).ToHashSet(StringComparer.Ordinal)
+        : ["prompt", "system", "chosen", "rejected", "input", "preferred_output", "non_preferred_output"];
+
     public ParsedRow Parse(ReadOnlyMemory<byte> json) => CheckBytes(json.Span) ?? ParseJson(json);
+
+    /// <summary>Null when <paramref name="row"/> passes the byte-level checks (valid UTF-8, no raw control bytes but tab,
+    /// CR and LF), else its invalid_encoding message. Every reader of preference rows applies it (ingestion, eval, train).</summary>
+    public static string? EncodingProblem(ReadOnlySpan<byte> row) => CheckBytes(row)?.Message;
+
+    /// <summary>Null when <paramref name="content"/> (a decoded message) holds no control character but tab, CR and LF,
+    /// else the invalid_encoding message.</summary>
+    public static string? ContentProblem(string content)
+    {
+        var at = content.AsSpan().IndexOfAny(ControlChars);
+        return at < 0 ? null : $"contains control character U+{(int)content[at]:X4}";
+    }
 
     /// <summary>The byte-level checks every row passes first: valid UTF-8, no raw control bytes but tab, CR and LF.</summary>
     internal static ParsedRow? CheckBytes(ReadOnlySpan<byte> span)

@@ -13,6 +13,9 @@ public enum IngestOutcome
     Quarantined,
     /// <summary>The target or file name is not allowed; nothing was read or written.</summary>
     InvalidName,
+    /// <summary>Ingestion failed on every attempt for a reason that is not the data's (storage, queue, a broken target
+    /// profile): a record with the reason is in quarantine/_parked/{target}/; the original stays in incoming/.</summary>
+    Parked,
 }
 
 public sealed record IngestionResult(

@@ -112,8 +112,50 @@ public sealed class IngestionService(
             $"dataset {datasetId}: {report.TrainRows} train and {report.EvalRows} eval rows");
     }
 
+    /// <summary>Ingests the file like <see cref="IngestAsync"/>, so that nothing about it can stop other files: bad data is
+    /// quarantined; any other failure (storage, queue, a broken target profile, a bug) is retried after
+    /// <see cref="IngestionRetryOptions.DelayAfter"/>, and after the last attempt the file is parked with the reason.
+    /// Only cancellation, or a failure to write the parked record itself, throws.</summary>
+    public async Task<IngestionResult> IngestOrParkAsync(string target, string fileName, IngestionRetryOptions retry, CancellationToken ct = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await IngestAsync(target, fileName, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                if (attempt >= retry.MaxAttempts) return await ParkAsync(target, fileName, e, attempt, ct).ConfigureAwait(false);
+                var delay = retry.DelayAfter(attempt);
+                _log.LogWarning(e, "Attempt {Attempt} of {Target}/{File} failed; trying again in {DelaySeconds} s", attempt, target, fileName, delay.TotalSeconds);
+                await Task.Delay(delay, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Records that ingesting incoming/{target}/{fileName} failed <paramref name="attempts"/> times with
+    /// <paramref name="failure"/> (quarantine/_parked/{target}/{file}.json, replacing an earlier record); the original
+    /// stays in incoming/ and is ingested again by the next trigger or `pipeline ingest`.</summary>
+    public async Task<IngestionResult> ParkAsync(string target, string fileName, Exception failure, int attempts, CancellationToken ct = default)
+    {
+        var reason = failure is FormatException ? $"invalid target profile: {failure.Message}" : $"{failure.GetType().Name}: {failure.Message}";
+        if ((TargetName.Problem(target) ?? TargetName.FileNameProblem(fileName)) is null)
+        {
+            await EnsureContainersAsync(ct).ConfigureAwait(false);
+            var record = new ParkedFile(target, fileName, reason, attempts, DateTimeOffset.UtcNow);
+            await _retry.ExecuteAsync(async t => await Container(StorageLayout.Quarantine).GetBlobClient(StorageLayout.ParkedBlob(target, fileName))
+                .UploadAsync(BinaryData.FromObjectAsJson(record, ContractJson.Options), overwrite: true, t).ConfigureAwait(false), ct).ConfigureAwait(false);
+        }
+        PipelineTelemetry.RecordFailure("ingest", target, failure);
+        _log.LogError(failure, "{File} of {Target} parked after {Attempts} attempts: {Reason}", fileName, target, attempts, reason);
+        return new IngestionResult(IngestOutcome.Parked, target, fileName, null, null, null, false,
+            $"parked after {attempts} attempts ({StorageLayout.Quarantine}/{StorageLayout.ParkedPrefix}{target}/): {reason}");
+    }
+
     /// <summary>Stores <paramref name="content"/> as incoming/{target}/{name}, create-only: an existing blob is never replaced.</summary>
-    /// <remarks>A non-seekable body is spooled to a temporary file, at most <paramref name="maxBytes"/> (default: the default profile's limit).</remarks>
+    /// <remarks>At most <paramref name="maxBytes"/>, by default the target profile's max_file_bytes (a broken or missing
+    /// profile: the default's); a non-seekable body is spooled to a temporary file, and stopped at the limit.</remarks>
     public async Task<UploadResult> UploadAsync(string target, string name, Stream content, CancellationToken ct = default, long? maxBytes = null)
     {
         if ((TargetName.Problem(target) ?? TargetName.FileNameProblem(name)) is { } problem)
@@ -122,7 +164,7 @@ public sealed class IngestionService(
         var blobName = StorageLayout.IncomingBlob(target, name);
         var blob = Container(StorageLayout.Incoming).GetBlobClient(blobName);
         await using var seekable = content.CanSeek ? null : TempFile();
-        var limit = maxBytes ?? TargetProfile.Default.MaxFileBytes;
+        var limit = maxBytes ?? await UploadLimitAsync(target, ct).ConfigureAwait(false);
         if (seekable is not null)
         {
             try
@@ -160,6 +202,24 @@ public sealed class IngestionService(
                 : new UploadResult(UploadOutcome.Conflict, blobName, $"{StorageLayout.Incoming}/{blobName} already exists with different content; upload under another name");
         }
     }
+
+    private async Task<long> UploadLimitAsync(string target, CancellationToken ct)
+    {
+        try
+        {
+            return (await LoadProfileAsync(target, ct).ConfigureAwait(false)).Profile.MaxFileBytes;
+        }
+        catch (FormatException e)
+        {
+            // The file is stored anyway (ingestion parks it with this reason until the profile is fixed).
+            _log.LogWarning("Upload to {Target} checked against the default size limit: {Problem}", target, e.Message);
+            return TargetProfile.Default.MaxFileBytes;
+        }
+    }
+
+    /// <summary>The target's profile (config/{target}/profile.json), or the default profile when it has none.</summary>
+    public async Task<TargetProfile> TargetProfileAsync(string target, CancellationToken ct = default) =>
+        (await LoadProfileAsync(target, ct).ConfigureAwait(false)).Profile;
 
     /// <summary>report.json of a dataset, or null when there is no such dataset.</summary>
     public async Task<ValidationReport?> GetReportAsync(string target, string datasetId, CancellationToken ct = default)
@@ -244,13 +304,22 @@ public sealed class IngestionService(
         return (request.RequestId, first);
     }
 
+    /// <summary>Copies the file and writes its report, create-only: a repeat keeps what is there, and as reports live
+    /// under quarantine/_reports/ (see StorageLayout), no uploaded file can take a report's place.</summary>
     private async Task QuarantineAsync(string target, string fileName, BlobClient source, ValidationReport report, CancellationToken ct)
     {
         var quarantine = Container(StorageLayout.Quarantine);
-        await using (var original = await source.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), ct).ConfigureAwait(false))
-            await quarantine.GetBlobClient(StorageLayout.QuarantineBlob(target, fileName)).UploadAsync(original, overwrite: true, ct).ConfigureAwait(false);
-        await quarantine.GetBlobClient(StorageLayout.QuarantineReportBlob(target, fileName)).UploadAsync(BinaryData.FromString(report.ToJson()), overwrite: true, ct).ConfigureAwait(false);
-        await quarantine.GetBlobClient(StorageLayout.QuarantineReportMarkdownBlob(target, fileName)).UploadAsync(BinaryData.FromString(ValidationReportMarkdown.Render(report)), overwrite: true, ct).ConfigureAwait(false);
+        var copy = quarantine.GetBlobClient(StorageLayout.QuarantineBlob(target, fileName));
+        if (!await copy.ExistsAsync(ct).ConfigureAwait(false))
+        {
+            await using var original = await source.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), ct).ConfigureAwait(false);
+            await copy.TryCreateAsync(original, "application/octet-stream", ct).ConfigureAwait(false);
+        }
+        if (!await quarantine.GetBlobClient(StorageLayout.QuarantineReportBlob(target, fileName))
+                .TryCreateAsync(BinaryData.FromString(report.ToJson()), "application/json", ct).ConfigureAwait(false))
+            _log.LogInformation("{File} of {Target} was quarantined before; its first report stays", fileName, target);
+        await quarantine.GetBlobClient(StorageLayout.QuarantineReportMarkdownBlob(target, fileName))
+            .TryCreateAsync(BinaryData.FromString(ValidationReportMarkdown.Render(report)), "text/markdown", ct).ConfigureAwait(false);
     }
 
     private static ValidationResult TooLarge(string fileName, long size, TargetProfile profile) => new(new ValidationReport
@@ -263,6 +332,9 @@ public sealed class IngestionService(
 
     private static FileStream TempFile() =>
         new(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+
+    /// <summary>quarantine/_parked/{target}/{file}.json</summary>
+    private sealed record ParkedFile(string Target, string File, string Reason, int Attempts, DateTimeOffset ParkedAt);
 
     private sealed record ContentAlias([property: System.Text.Json.Serialization.JsonPropertyName("dataset_id")] string DatasetId);
 }

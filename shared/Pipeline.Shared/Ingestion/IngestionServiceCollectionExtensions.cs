@@ -27,8 +27,9 @@ public static class IngestionServiceCollectionExtensions
     public const string BlobServiceUriSetting = StorageSetting + ":blobServiceUri";
     public const string QueueServiceUriSetting = StorageSetting + ":queueServiceUri";
 
-    /// <summary>Registers the storage clients, the training-request publisher and <see cref="IngestionService"/>. A
-    /// malformed connection string throws here, at start, before any file is handled.</summary>
+    /// <summary>Registers the storage clients, the training-request publisher, <see cref="IngestionService"/> and its
+    /// <see cref="IngestionRetryOptions"/>. A malformed connection string or retry setting throws here, at start,
+    /// before any file is handled.</summary>
     public static IServiceCollection AddIngestion(this IServiceCollection services, IConfiguration configuration,
         Func<string, ITextTokenizer>? resolveTokenizer = null)
     {
@@ -48,6 +49,7 @@ public static class IngestionServiceCollectionExtensions
             services.AddTrainingRequestQueue(configuration);
         else
             services.AddSingleton<ITrainingRequestPublisher>(sp => new StorageQueuePublisher(StorageQueue(configuration, sp), StorageRetry.Create()));
+        services.AddSingleton((configuration.GetSection(IngestionRetryOptions.SectionName).Get<IngestionRetryOptions>() ?? new()).Validated());
         services.AddSingleton(sp => new IngestionService(
             sp.GetRequiredService<BlobServiceClient>(), sp.GetRequiredService<ITrainingRequestPublisher>(),
             resolveTokenizer ?? TokenizerResolvers.Builtin, StorageRetry.Create(), sp.GetService<ILogger<IngestionService>>()));

@@ -43,8 +43,12 @@ public sealed record OrpoConfig
     [JsonPropertyName("save_steps")] public int SaveSteps { get; init; } = 500;
     /// <summary>Checkpoints kept on disk (null: all).</summary>
     [JsonPropertyName("save_total_limit")] public int? SaveTotalLimit { get; init; }
-    /// <summary>Forward and backward in bfloat16 with float32 master weights and optimizer state.</summary>
+    /// <summary>Forward and backward in bfloat16: float32 master weights and optimizer state, or with use_peft a bf16
+    /// frozen base under float32 adapters.</summary>
     [JsonPropertyName("bf16")] public bool Bf16 { get; init; }
+    /// <summary>Recompute each decoder layer in the backward pass instead of keeping its activations (less memory,
+    /// about one more forward pass of compute).</summary>
+    [JsonPropertyName("gradient_checkpointing")] public bool GradientCheckpointing { get; init; }
     [JsonPropertyName("disable_dropout")] public bool DisableDropout { get; init; } = true;
     /// <summary>Batch pairs of similar length (deviates from TrainingArguments' false: padding is wasted compute).</summary>
     [JsonPropertyName("group_by_length")] public bool GroupByLength { get; init; } = true;
@@ -132,7 +136,6 @@ public sealed record OrpoConfig
         if (EvalSteps < 0) errors.Add("eval_steps must be >= 0");
         if (SaveSteps < 0) errors.Add("save_steps must be >= 0");
         if (SaveTotalLimit < 1) errors.Add("save_total_limit must be >= 1");
-        if (Bf16 && UsePeft) errors.Add("bf16 with use_peft is not supported yet (train LoRA in float32)");
         if (LoraR < 1) errors.Add("lora_r must be >= 1");
         if (LoraDropout is < 0 or >= 1) errors.Add("lora_dropout must be in [0, 1)");
         if (OverlongPairs is not ("drop" or "truncate_prompt")) errors.Add($"overlong_pairs '{OverlongPairs}' is not drop or truncate_prompt");

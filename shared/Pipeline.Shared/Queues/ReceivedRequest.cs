@@ -1,5 +1,5 @@
-// A training request taken from the queue and held for the worker: settle it once (complete, abandon, dead-letter),
-// and keep it alive while the run lasts (RenewAsync, or StartKeepAlive for a background renewal loop).
+// A training request taken from the queue and held for the worker: settle it once (complete, abandon, defer,
+// dead-letter), and keep it alive while the run lasts (RenewAsync, or StartKeepAlive for a background renewal loop).
 using Microsoft.Extensions.Logging;
 using Pipeline.Shared.Contracts;
 
@@ -53,6 +53,21 @@ public abstract class ReceivedRequest : IAsyncDisposable
     /// <summary>Returns the message to the queue now; the next delivery has <see cref="DeliveryCount"/> + 1.</summary>
     public Task AbandonAsync(CancellationToken cancellationToken = default) =>
         SettleAsync(ct => AbandonCoreAsync(ct), cancellationToken);
+
+    /// <summary>Longest deferral (a Storage Queue message can be hidden for at most 7 days).</summary>
+    public static readonly TimeSpan MaxDeferral = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Hands the message back to be delivered again no sooner than <paramref name="delay"/> (whole seconds, at least
+    /// one), without counting as a failed delivery: a copy is enqueued, hidden until then, and only then is this one
+    /// removed, so a crash in between leaves a duplicate, never a loss. For work that cannot start yet (a debounce
+    /// window, another worker's run), not for failures: those <see cref="AbandonAsync"/> and count.
+    /// </summary>
+    public Task DeferAsync(TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        var seconds = Math.Clamp(Math.Ceiling(delay.TotalSeconds), 1, MaxDeferral.TotalSeconds);
+        return SettleAsync(ct => DeferCoreAsync(TimeSpan.FromSeconds(seconds), ct), cancellationToken);
+    }
 
     /// <summary>Moves the message to the poison / dead-letter queue with a short reason and a human description.</summary>
     public Task DeadLetterAsync(string reason, string description, CancellationToken cancellationToken = default)
@@ -158,6 +173,9 @@ public abstract class ReceivedRequest : IAsyncDisposable
     protected abstract Task CompleteCoreAsync(CancellationToken cancellationToken);
     protected abstract Task AbandonCoreAsync(CancellationToken cancellationToken);
     protected abstract Task DeadLetterCoreAsync(string reason, string description, CancellationToken cancellationToken);
+
+    /// <summary>Enqueues a copy of the message hidden for <paramref name="delay"/>, then removes this one.</summary>
+    protected abstract Task DeferCoreAsync(TimeSpan delay, CancellationToken cancellationToken);
 
     /// <summary>Extends the hold; throws <see cref="QueueMessageLostException"/> when the message is no longer held.</summary>
     protected abstract Task<DateTimeOffset> RenewCoreAsync(CancellationToken cancellationToken);

@@ -50,6 +50,35 @@ public static class BlobWrites
         }
     }
 
+    /// <summary>The blob's content with the ETag it was read at (for a later <see cref="TryReplaceAsync"/>), or null
+    /// when it does not exist.</summary>
+    public static async Task<(BinaryData Content, ETag ETag)?> TryDownloadWithETagAsync(this BlobClient blob, CancellationToken ct)
+    {
+        try
+        {
+            var result = await blob.DownloadContentAsync(ct).ConfigureAwait(false);
+            return (result.Value.Content, result.Value.Details.ETag);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Deletes the blob only if its etag is still <paramref name="etag"/>; false when it changed or is gone.</summary>
+    public static async Task<bool> TryDeleteIfUnchangedAsync(this BlobClient blob, ETag etag, CancellationToken ct)
+    {
+        try
+        {
+            await blob.DeleteAsync(DeleteSnapshotsOption.IncludeSnapshots, new BlobRequestConditions { IfMatch = etag }, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The blob's content, or null when it does not exist.</summary>
     public static async Task<BinaryData?> TryDownloadAsync(this BlobClient blob, CancellationToken ct)
     {

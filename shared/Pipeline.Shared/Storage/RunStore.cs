@@ -45,7 +45,8 @@ public sealed class RunStore(BlobServiceClient blobs)
         var runs = new List<RunStatus>();
         if (!(await Container.ExistsAsync(ct).ConfigureAwait(false)).Value) return runs;
         await foreach (var item in Container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, StorageLayout.Delimiter, StorageLayout.TargetPrefix(target), ct).ConfigureAwait(false))
-            if (item.IsPrefix && await ReadStatusAsync(target, item.Prefix.Split('/')[1], ct).ConfigureAwait(false) is { } status)
+            if (item.IsPrefix && item.Prefix.Split('/')[1] is var runId && StorageLayout.IsRunFolder(runId)
+                && await ReadStatusAsync(target, runId, ct).ConfigureAwait(false) is { } status)
                 runs.Add(status);
         return [.. runs.OrderByDescending(r => r.UpdatedAt)];
     }

@@ -84,10 +84,20 @@ public static class StorageLayout
 
     // ---- quarantine/
 
-    /// <summary>quarantine/{target}/{name} and its report beside it.</summary>
+    /// <summary>quarantine/{target}/{name}: a copy of an unusable file, written create-only.</summary>
     public static string QuarantineBlob(string target, string name) => TargetPrefix(target) + TargetName.ValidateFileName(name);
-    public static string QuarantineReportBlob(string target, string name) => QuarantineBlob(target, name) + ".report.json";
-    public static string QuarantineReportMarkdownBlob(string target, string name) => QuarantineBlob(target, name) + ".report.md";
+
+    /// <summary>quarantine/_reports/{target}/{name}.report.json and .md: why the file is unusable. Reports live under a
+    /// prefix no target can have ('_' is not allowed to start a target name), so no upload, whatever its name, can land
+    /// on a report; they are written create-only.</summary>
+    public static string QuarantineReportBlob(string target, string name) => QuarantineReportsPrefix + QuarantineBlob(target, name) + ".report.json";
+    public static string QuarantineReportMarkdownBlob(string target, string name) => QuarantineReportsPrefix + QuarantineBlob(target, name) + ".report.md";
+    public const string QuarantineReportsPrefix = "_reports/";
+
+    /// <summary>quarantine/_parked/{target}/{name}.json: a file that ingestion could not finish after its retries (an
+    /// infrastructure fault, a broken target profile) and why; the original stays in incoming/ to be ingested again.</summary>
+    public static string ParkedBlob(string target, string name) => ParkedPrefix + QuarantineBlob(target, name) + ".json";
+    public const string ParkedPrefix = "_parked/";
 
     // ---- runs/
 
@@ -117,17 +127,32 @@ public static class StorageLayout
         && int.TryParse(relativeName.AsSpan(5, relativeName.Length - 5 - CheckpointMarkerFile.Length - 1), out var step)
             ? step : null;
 
+    /// <summary>runs/{target}/_retrain/: the retrain endpoint's records. Run ids never start with '_', so listings of
+    /// a target's runs skip it (<see cref="IsRunFolder"/>).</summary>
+    public static string RetrainPrefix(string target) => $"{T(target)}/{RetrainFolder}/";
+
+    /// <summary>runs/{target}/_retrain/key-{keyHash}.json: one retrain body (or Idempotency-Key) and the request it became.</summary>
+    public static string RetrainKeyBlob(string target, string keyHash) => RetrainPrefix(target) + $"key-{Id(keyHash)}.json";
+
+    /// <summary>runs/{target}/_retrain/cooldown.json: the target's last accepted retrain (the per-target cooldown).</summary>
+    public static string RetrainCooldownBlob(string target) => RetrainPrefix(target) + "cooldown.json";
+
+    /// <summary>Whether a folder name under runs/{target}/ is a run (and not the retrain records).</summary>
+    public static bool IsRunFolder(string name) => name.Length > 0 && name[0] != '_';
+
+    private const string RetrainFolder = "_retrain";
+
     // ---- base-models/
 
     /// <summary>"base-models/{folder}" as a profile names a base model -> the folder's prefix inside the container, or
-    /// null when the name is not of that form.</summary>
+    /// null when the name is not of that form. A folder that is not a valid file name throws.</summary>
     public static string? BaseModelPrefixOf(string spec) =>
         spec.StartsWith(BaseModels + "/", StringComparison.Ordinal) && spec.Length > BaseModels.Length + 1
-            ? spec[(BaseModels.Length + 1)..].TrimEnd('/') + "/" : null;
+            ? TargetName.ValidateFileName(spec[(BaseModels.Length + 1)..].TrimEnd('/')) + "/" : null;
 
     /// <summary>base-models/{folder}/{file}</summary>
     public static string BaseModelFileBlob(string folder, string file) =>
-        $"{TargetName.ValidateFileName(folder)}/{TargetName.ValidateFileName(file)}";
+        $"{TargetName.ValidateFileName(folder)}/{TargetName.ValidateRelativePath(file)}";
 
     // ---- models/
 
@@ -143,7 +168,7 @@ public static class StorageLayout
 
     /// <summary>A file of a version by its name inside the folder ("model.safetensors", "eval/report.html").</summary>
     public static string ModelVersionFileBlob(ModelVersion version, string relativeName) =>
-        ModelVersionPrefix(version) + TargetName.ValidateFileName(relativeName);
+        ModelVersionPrefix(version) + TargetName.ValidateRelativePath(relativeName);
 
     public const string VersionAllocationFile = "allocation.json";
     public const string VersionManifestFile = "manifest.json";

@@ -35,8 +35,9 @@ public sealed class TargetProfileStore(BlobServiceClient blobs)
     }
 
     /// <summary>A short hash of the profile's effective settings: part of a training request's id, so the same data
-    /// under a changed profile is a new request. Empty for a target without a profile.</summary>
+    /// under a changed profile is a new request. Empty for a target without a profile. Who may call the target
+    /// (access) is left out: granting a role must not make the same data a new run.</summary>
     public static string Hash(TargetProfile? profile) => profile is null
         ? ""
-        : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(profile.ToJson())))[..16];
+        : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes((profile with { Access = null }).ToJson())))[..16];
 }

@@ -1,5 +1,5 @@
-// Per-target settings from `config/targets/{target}.json` (snake_case JSON, unknown keys rejected).
-// This holds the ingestion fields; training fields are added here by the trainer's issues.
+// Per-target settings from `config/targets/{target}.json` (snake_case JSON, unknown keys rejected): the ingestion
+// limits here, the trainer's settings under "training", and who may call the target's HTTP functions under "access".
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -37,11 +37,20 @@ public sealed record TargetProfile
     /// <summary>Largest file in bytes, stored and after decompression (stops gzip bombs).</summary>
     [JsonPropertyName("max_file_bytes")] public long MaxFileBytes { get; init; } = 2L << 30;
 
-    /// <summary>Longest single line or row in bytes; longer ones are rejected as too_long without being buffered.</summary>
+    /// <summary>Longest single line, JSON array element or Parquet row in bytes; longer ones are rejected as too_long without
+    /// being buffered. At most <see cref="MaxLineBytesLimit"/>: a reader holds one such row, so this bounds its memory.</summary>
     [JsonPropertyName("max_line_bytes")] public int MaxLineBytes { get; init; } = 16 << 20;
 
     /// <summary>What the trainer needs: base model, ORPO hyper-parameters, gate, strategy (see TrainingProfile).</summary>
     [JsonPropertyName("training")] public TrainingProfile Training { get; init; } = new();
+
+    /// <summary>Entra ID app roles and groups allowed to read, upload to and retrain the target over HTTP; null: nobody
+    /// (a host in Access:Mode Local lets every caller through). Not part of the profile hash: it changes no training.</summary>
+    [JsonPropertyName("access")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TargetAccess? Access { get; init; }
+
+    public const int MaxLineBytesLimit = 64 << 20;
 
     public static TargetProfile Default { get; } = new();
 
@@ -89,8 +98,9 @@ public sealed record TargetProfile
         if (MinRows < 1) p.Add("min_rows must be at least 1");
         if (MaxRejectedShare is < 0 or > 1 || double.IsNaN(MaxRejectedShare)) p.Add("max_rejected_share must be between 0 and 1");
         if (MaxFileBytes <= 0) p.Add("max_file_bytes must be positive");
-        if (MaxLineBytes < 1024) p.Add("max_line_bytes must be at least 1024");
+        if (MaxLineBytes is < 1024 or > MaxLineBytesLimit) p.Add($"max_line_bytes must be between 1024 and {MaxLineBytesLimit} (64 MiB)");
         p.AddRange(Training.Problems());
+        if (Access is not null) p.AddRange(Access.Problems());
         return p;
     }
 }

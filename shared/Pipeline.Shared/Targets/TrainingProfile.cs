@@ -21,6 +21,16 @@ public sealed record TrainingProfile
     /// <summary>Files landing within this many seconds of each other are trained in one run.</summary>
     [JsonPropertyName("debounce_seconds")] public double DebounceSeconds { get; init; }
 
+    /// <summary>Longest wait for a quiet target, from its oldest untrained dataset: a steady drip of files still starts a
+    /// run this long after the drip began. Null: ten times debounce_seconds.</summary>
+    [JsonPropertyName("debounce_max_seconds")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? DebounceMaxSeconds { get; init; }
+
+    /// <summary>The debounce window and its cap, as used by the worker.</summary>
+    [JsonIgnore] public TimeSpan Debounce => TimeSpan.FromSeconds(DebounceSeconds);
+    [JsonIgnore] public TimeSpan DebounceMax => TimeSpan.FromSeconds(DebounceMaxSeconds ?? 10 * DebounceSeconds);
+
     [JsonPropertyName("gate")] public GateTolerances Gate { get; init; } = GateTolerances.Default;
 
     /// <summary>Held-out prompts whose generations before and after training go into the report.</summary>
@@ -29,13 +39,26 @@ public sealed record TrainingProfile
     /// <summary>Longest sample generation, in tokens.</summary>
     [JsonPropertyName("sample_max_new_tokens")] public int SampleMaxNewTokens { get; init; } = 48;
 
+    /// <summary>A day: the longest a request may be held back by debounce (a queue keeps a message for 7 days).</summary>
+    public const double MaxDebounceSeconds = 86_400;
+
+    // Spelled here, not taken from StorageLayout: Targets must not depend on Storage (which depends on Targets).
+    private const string BaseModelsPrefix = "base-models/";
+
     public IReadOnlyList<string> Problems()
     {
         var p = new List<string>();
         if (BaseModel is { } b && string.IsNullOrWhiteSpace(b)) p.Add("training.base_model is empty");
+        // "base-models/{folder}" names blobs: the folder passes the same name check as every uploaded file.
+        if (BaseModel is { } spec && spec.StartsWith(BaseModelsPrefix, StringComparison.Ordinal)
+            && TargetName.FileNameProblem(spec[BaseModelsPrefix.Length..].TrimEnd('/')) is { } folder)
+            p.Add($"training.base_model: {folder}");
         if (Strategy is not (TrainingStrategies.FromLatest or TrainingStrategies.FromBase))
             p.Add($"training.strategy '{Strategy}' must be '{TrainingStrategies.FromLatest}' or '{TrainingStrategies.FromBase}'");
         if (!(DebounceSeconds >= 0) || double.IsInfinity(DebounceSeconds)) p.Add("training.debounce_seconds must be >= 0");
+        else if (DebounceSeconds > MaxDebounceSeconds) p.Add($"training.debounce_seconds must be at most {MaxDebounceSeconds} (a day)");
+        if (DebounceMaxSeconds is { } max && (!(max >= DebounceSeconds) || max > MaxDebounceSeconds))
+            p.Add($"training.debounce_max_seconds must be between debounce_seconds ({DebounceSeconds}) and {MaxDebounceSeconds}");
         if (SamplePrompts is < 0 or > 50) p.Add("training.sample_prompts must be between 0 and 50");
         if (SampleMaxNewTokens is < 1 or > 4096) p.Add("training.sample_max_new_tokens must be between 1 and 4096");
         p.AddRange(Gate.Problems());

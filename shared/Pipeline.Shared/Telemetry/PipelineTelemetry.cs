@@ -2,11 +2,13 @@
 // Ingest, the queue hop and the trainer run share one trace; metrics follow OpenTelemetry naming with units.
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Text.RegularExpressions;
 using Pipeline.Shared.Contracts;
+using Pipeline.Shared.Targets;
 
 namespace Pipeline.Shared.Telemetry;
 
-public static class PipelineTelemetry
+public static partial class PipelineTelemetry
 {
     /// <summary>Name of both the ActivitySource and the Meter; exporters subscribe to it.</summary>
     public const string Name = "Pipeline";
@@ -42,11 +44,29 @@ public static class PipelineTelemetry
     public static void RecordTokensPerSecond(string target, double tokensPerSecond) =>
         TokensPerSecond.Record(tokensPerSecond, new KeyValuePair<string, object?>(Tags.Target, target));
 
+    /// <summary>Counts a failure. <paramref name="reason"/> must be a stable code (lower snake case: "quarantined",
+    /// "nan_loss"); anything else (an exception message, a path) is recorded as "other", so a metric tag never takes
+    /// as many values as there are messages. The target tag keeps only valid target names.</summary>
     public static void RecordFailure(string stage, string target, string reason) =>
         Failures.Add(1,
-            new KeyValuePair<string, object?>(Tags.Stage, stage),
-            new KeyValuePair<string, object?>(Tags.Target, target),
-            new KeyValuePair<string, object?>(Tags.Reason, reason));
+            new KeyValuePair<string, object?>(Tags.Stage, Code(stage)),
+            new KeyValuePair<string, object?>(Tags.Target, TargetName.Problem(target) is null ? target : OtherValue),
+            new KeyValuePair<string, object?>(Tags.Reason, Code(reason)));
+
+    /// <summary>Counts a failure by the exception's type ("format_exception"), never its message.</summary>
+    public static void RecordFailure(string stage, string target, Exception failure) =>
+        RecordFailure(stage, target, SnakeCase(failure.GetType().Name));
+
+    /// <summary>The tag value for anything that is not a stable code.</summary>
+    public const string OtherValue = "other";
+
+    private static string Code(string value) => CodePattern().IsMatch(value) ? value : OtherValue;
+
+    private static string SnakeCase(string typeName) =>
+        string.Concat(typeName.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+
+    [GeneratedRegex(@"\A[a-z][a-z0-9_]{0,63}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex CodePattern();
 
     /// <summary>Stable tag names shared by spans and metrics.</summary>
     public static class Tags

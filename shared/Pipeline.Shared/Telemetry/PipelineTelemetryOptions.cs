@@ -17,6 +17,10 @@ public sealed record PipelineTelemetryOptions
     /// <summary>Write spans and metrics to the console when Application Insights is not configured.</summary>
     public bool ConsoleWhenLocal { get; init; } = true;
 
+    /// <summary>Authenticate the export with Entra ID (the deployment disables local auth). False only for a resource
+    /// that accepts its instrumentation key alone, or a local collector over plain HTTP.</summary>
+    public bool EntraAuthentication { get; init; } = true;
+
     /// <summary>Which exporter these options select, after validation.</summary>
     public TelemetryExporter Exporter()
     {

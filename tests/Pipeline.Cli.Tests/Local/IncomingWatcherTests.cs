@@ -1,5 +1,6 @@
 // The local watcher drives the real IngestionService against Azurite: a file that lands becomes a dataset and a
-// queued request once; a bad file is quarantined with its report; nothing in incoming/ is ever removed.
+// queued request once; a bad file is quarantined with its report; a file whose ingestion fails is parked without
+// stopping the others; nothing in incoming/ is ever removed.
 using Azure.Storage.Blobs;
 using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Ingestion;
@@ -96,6 +97,42 @@ public sealed class IncomingWatcherTests(AzuriteFixture azurite)
         Assert.Equal(IngestOutcome.InvalidName, stray.Outcome);
         Assert.Contains("not under a target folder", stray.Message);
         Assert.True(await incoming.GetBlobClient("stray.jsonl").ExistsAsync());
+    }
+
+    [Fact]
+    public async Task A_poisonous_file_does_not_stop_a_good_file_of_another_target_and_is_parked_with_its_reason()
+    {
+        // Oldest first: the poisonous file (its target's profile is malformed) lands before the good one.
+        var poisoned = "watch-poison-" + Guid.NewGuid().ToString("N")[..6];
+        var good = "watch-good-" + Guid.NewGuid().ToString("N")[..6];
+        var blobs = _storage.BlobService();
+        var config = blobs.GetBlobContainerClient(StorageLayout.Config);
+        await config.CreateIfNotExistsAsync();
+        await config.GetBlobClient(StorageLayout.TargetProfileBlob(poisoned)).UploadAsync(BinaryData.FromString("""{ "max_line_bytes": "lots" }"""));
+        var incoming = await IncomingAsync();
+        await incoming.UploadBlobAsync($"{poisoned}/a.jsonl", BinaryData.FromString(PreferenceFiles.Pairs(10)));
+        await Task.Delay(50); // distinct creation times
+        await incoming.UploadBlobAsync($"{good}/b.jsonl", BinaryData.FromString(PreferenceFiles.Pairs(10, offset: 100)));
+        var watcher = new IncomingWatcher(blobs, LocalIngestion.Create(_storage).Service, new WatcherOptions
+        {
+            PollInterval = TimeSpan.FromMilliseconds(50),
+            Retry = new IngestionRetryOptions { MaxAttempts = 2, FirstDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero },
+        });
+
+        var first = await watcher.ScanOnceAsync();
+        var waitingAfterFirst = watcher.FilesWaitingToRetry;
+        var second = await watcher.ScanOnceAsync();
+
+        Assert.Equal(IngestOutcome.Accepted, Assert.Single(first, r => r.Target == good).Outcome);
+        Assert.DoesNotContain(first, r => r.Target == poisoned);
+        Assert.Equal(1, waitingAfterFirst);
+        var parked = Assert.Single(second, r => r.Target == poisoned);
+        Assert.Equal(IngestOutcome.Parked, parked.Outcome);
+        Assert.Contains("max_line_bytes", parked.Message);
+        var record = await blobs.GetBlobContainerClient(StorageLayout.Quarantine).GetBlobClient(StorageLayout.ParkedBlob(poisoned, "a.jsonl")).DownloadContentAsync();
+        Assert.Contains("invalid target profile", record.Value.Content.ToString());
+        Assert.True(await incoming.GetBlobClient($"{poisoned}/a.jsonl").ExistsAsync());
+        Assert.Equal(0, watcher.FilesWaitingToRetry);
     }
 
     [Fact]

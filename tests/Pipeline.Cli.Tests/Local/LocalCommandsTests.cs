@@ -89,6 +89,10 @@ public sealed class LocalCommandsTests(AzuriteFixture azurite) : IDisposable
     [Theory]
     [InlineData("Bad Target", "f.jsonl")]
     [InlineData("ok", null)]
+    [InlineData("support-bot\n", "f.jsonl")]        // a look-alike: `$` let a trailing newline through
+    [InlineData("support-b\u043et", "f.jsonl")]      // Cyrillic o
+    [InlineData("ok", "f\u202Elnosj.jsonl")]          // right-to-left override in the file's name
+    [InlineData("ok", "my pairs.jsonl")]
     public async Task Ingest_exits_two_for_usage_errors(string target, string? name)
     {
         var file = name is null ? null : Write(name, PreferenceFiles.Pairs(1));

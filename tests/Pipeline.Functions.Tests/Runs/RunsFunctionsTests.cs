@@ -23,7 +23,12 @@ public sealed class RunsFunctionsTests(AzuriteFixture azurite)
     private RunsFunctions Functions()
     {
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { [PipelineFunctionsExtensions.ConnectionSetting] = azurite.ConnectionString })
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [PipelineFunctionsExtensions.ConnectionSetting] = azurite.ConnectionString,
+                ["Access:Mode"] = "Local", // access and retrain limits have their own tests
+                ["Retrain:Cooldown"] = "00:00:00",
+            })
             .Build();
         var services = new ServiceCollection().AddLogging();
         services.AddPipelineFunctions(configuration).AddTransient<RunsFunctions>();
@@ -155,7 +160,9 @@ public sealed class RunsFunctionsMetadataTests
     [InlineData("GetRun", "targets/{target}/runs/{runId}", "get")]
     [InlineData("ListVersions", "targets/{target}/models", "get")]
     [InlineData("RequestRetrain", "targets/{target}/retrain", "post")]
-    public void Metadata_lists_the_runs_functions_with_their_routes(string name, string route, string method)
+    [InlineData("UploadFile", "targets/{target}/files/{*name}", "put", "post")]
+    [InlineData("GetReport", "targets/{target}/datasets/{datasetId}/report", "get")]
+    public void Metadata_lists_the_http_functions_with_their_routes_and_no_function_key(string name, string route, params string[] methods)
     {
         var path = Path.Combine(AppContext.BaseDirectory, "functions.metadata");
         if (!File.Exists(path)) path = Path.Combine(RepoPaths.Root, "functions", "Pipeline.Functions", "bin", "Release", "net10.0", "functions.metadata");
@@ -163,6 +170,8 @@ public sealed class RunsFunctionsMetadataTests
         var function = doc.RootElement.EnumerateArray().Single(f => f.GetProperty("name").GetString() == name);
         var trigger = function.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString() == "httpTrigger");
         Assert.Equal(route, trigger.GetProperty("route").GetString());
-        Assert.Equal([method], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(methods, trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+        // Keys open nothing: App Service Authentication signs callers in and each function checks the target's access.
+        Assert.Equal("Anonymous", trigger.GetProperty("authLevel").GetString(), ignoreCase: true);
     }
 }

@@ -1,37 +1,46 @@
-// Builds and lints every .bicep file under infra/ once per test run (the CLI takes seconds to start).
+// Builds and lints every .bicep file under infra/ once per test run, however many test classes use it (the CLI
+// takes seconds to start and a build of main.bicep about ten).
 using System.Text.Json;
 
 namespace Pipeline.Infra.Tests.Bicep;
 
 public sealed class BicepBuildFixture : IAsyncLifetime
 {
-    private readonly string _outDir = Path.Combine(Path.GetTempPath(), "pipeline-bicep-" + Guid.NewGuid().ToString("N"));
+    private sealed record Outputs(ToolResult Build, ToolResult Lint, IReadOnlyList<string> BicepFiles, string OutDir, JsonElement MainTemplate);
 
-    public ToolResult Build { get; private set; } = null!;
-    public ToolResult Lint { get; private set; } = null!;
-    public IReadOnlyList<string> BicepFiles { get; private set; } = [];
+    private static readonly Lazy<Task<Outputs>> Shared = new(BuildOnceAsync);
+
+    private Outputs _outputs = null!;
+
+    public ToolResult Build => _outputs.Build;
+    public ToolResult Lint => _outputs.Lint;
+    public IReadOnlyList<string> BicepFiles => _outputs.BicepFiles;
 
     /// <summary>The ARM template compiled from infra/main.bicep (modules inlined as nested deployments).</summary>
-    public JsonElement MainTemplate { get; private set; }
+    public JsonElement MainTemplate => _outputs.MainTemplate;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => _outputs = await Shared.Value;
+
+    private static async Task<Outputs> BuildOnceAsync()
     {
-        BicepFiles = Directory.GetFiles(BicepCli.InfraDir, "*.bicep", SearchOption.AllDirectories)
+        // Left in the temp folder for the process's lifetime (tests read the compiled files); each run has its own.
+        var outDir = Path.Combine(Path.GetTempPath(), "pipeline-bicep-" + Guid.NewGuid().ToString("N"));
+        var files = Directory.GetFiles(BicepCli.InfraDir, "*.bicep", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(BicepCli.InfraDir, f))
             .Order()
             .ToList();
-        Build = await BicepCli.RunAsync("build", "--pattern", "infra/**/*.bicep", "--outdir", _outDir);
-        Lint = await BicepCli.RunAsync("lint", "--pattern", "infra/**/*.bicep");
-        var main = Path.Combine(_outDir, "main.json");
-        if (File.Exists(main))
-            MainTemplate = JsonDocument.Parse(await File.ReadAllTextAsync(main)).RootElement.Clone();
+        var build = await BicepCli.RunAsync("build", "--pattern", "infra/**/*.bicep", "--outdir", outDir);
+        var lint = await BicepCli.RunAsync("lint", "--pattern", "infra/**/*.bicep");
+        var main = Path.Combine(outDir, "main.json");
+        var template = File.Exists(main) ? JsonDocument.Parse(await File.ReadAllTextAsync(main)).RootElement.Clone() : default;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+        };
+        return new Outputs(build, lint, files, outDir, template);
     }
 
-    public string CompiledPath(string bicepRelative) => Path.Combine(_outDir, Path.ChangeExtension(bicepRelative, ".json"));
+    public string CompiledPath(string bicepRelative) => Path.Combine(_outputs.OutDir, Path.ChangeExtension(bicepRelative, ".json"));
 
-    public Task DisposeAsync()
-    {
-        if (Directory.Exists(_outDir)) Directory.Delete(_outDir, recursive: true);
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => Task.CompletedTask;
 }

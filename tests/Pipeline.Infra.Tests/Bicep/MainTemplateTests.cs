@@ -20,9 +20,35 @@ public sealed class MainTemplateTests(BicepBuildFixture bicep) : IClassFixture<B
     }
 
     [Fact]
+    public void Every_parameter_without_a_default_comes_from_the_azd_environment()
+    {
+        using var file = JsonDocument.Parse(File.ReadAllText(Path.Combine(BicepCli.InfraDir, "main.parameters.json")));
+        var given = file.RootElement.GetProperty("parameters");
+
+        foreach (var parameter in Template.GetProperty("parameters").EnumerateObject().Where(p => !p.Value.TryGetProperty("defaultValue", out _)))
+            Assert.True(given.TryGetProperty(parameter.Name, out var value) && value.Path("value").GetString()!.StartsWith("${"),
+                $"main.bicep parameter {parameter.Name} has no default and no azd environment value in main.parameters.json");
+        Assert.Equal("${AZURE_PRINCIPAL_ID}", given.Path("principalId", "value").GetString());
+    }
+
+    [Fact]
+    public void The_deploying_principal_may_upload_blobs_and_send_and_receive_requests()
+    {
+        var roles = ArmTemplate.ModuleTemplate(Template, "roles");
+        var deployer = ArmTemplate.OfType(roles, "Microsoft.Authorization/roleAssignments")
+            .Where(r => r.Expression("properties", "principalId") == "[parameters('deployerPrincipalId')]").ToList();
+
+        Assert.Contains(deployer, r => r.Expression("properties", "roleDefinitionId").Contains("storageBlobDataContributor"));
+        Assert.Contains(deployer, r => r.Expression("properties", "roleDefinitionId").Contains("serviceBusDataSender"));
+        Assert.Contains(deployer, r => r.Expression("properties", "roleDefinitionId").Contains("serviceBusDataReceiver"));
+        Assert.All(deployer, r => Assert.Equal("[not(empty(parameters('deployerPrincipalId')))]", r.GetProperty("condition").GetString()));
+        Assert.Equal("[parameters('principalId')]", ArmTemplate.Module(Template, "roles").Expression("properties", "parameters", "deployerPrincipalId", "value"));
+    }
+
+    [Fact]
     public void Storage_account_refuses_public_blobs_shared_keys_and_old_tls()
     {
-        var account = ArmTemplate.Single(Template, "Microsoft.Storage/storageAccounts").GetProperty("properties");
+        var account = ArmTemplate.Single(ArmTemplate.ModuleTemplate(Template, "storage"), "Microsoft.Storage/storageAccounts").GetProperty("properties");
 
         Assert.False(account.GetProperty("allowBlobPublicAccess").GetBoolean());
         Assert.False(account.GetProperty("allowSharedKeyAccess").GetBoolean());
@@ -50,8 +76,12 @@ public sealed class MainTemplateTests(BicepBuildFixture bicep) : IClassFixture<B
         var policy = ArmTemplate.Single(Template, "Microsoft.Storage/storageAccounts/managementPolicies");
         var rule = policy.Path("properties", "policy", "rules")[0].GetProperty("definition");
 
-        Assert.Equal("runs/", rule.Path("filters", "prefixMatch")[0].GetString());
-        Assert.Equal("checkpoint", rule.Path("filters", "blobIndexMatch")[0].GetProperty("value").GetString());
+        // The tag CheckpointStore writes on every checkpoint blob (LifecycleRuleTests applies the rule on Azurite).
+        Assert.Equal(Pipeline.Shared.Storage.StorageLayout.Runs + "/", rule.Path("filters", "prefixMatch")[0].GetString());
+        var tag = Assert.Single(rule.Path("filters", "blobIndexMatch").EnumerateArray());
+        Assert.Equal(Pipeline.Worker.CheckpointStore.LifecycleTagName, tag.GetProperty("name").GetString());
+        Assert.Equal("==", tag.GetProperty("op").GetString());
+        Assert.Equal(Pipeline.Worker.CheckpointStore.LifecycleTagValue, tag.GetProperty("value").GetString());
         Assert.True(rule.Path("actions", "baseBlob", "delete").TryGetProperty("daysAfterModificationGreaterThan", out _));
 
         // Versioning keeps deleted checkpoints as previous versions; the second rule expires only those.
@@ -113,7 +143,7 @@ public sealed class MainTemplateTests(BicepBuildFixture bicep) : IClassFixture<B
         var plan = ArmTemplate.Single(Template, "Microsoft.Web/serverfarms");
         Assert.Equal("FlexConsumption", plan.Path("sku", "tier").GetString());
 
-        var settings = ArmTemplate.OfType(Template, "Microsoft.Web/sites/config").Single().Path("properties");
+        var settings = ArmTemplate.OfType(Template, "Microsoft.Web/sites/config").Single(c => c.GetProperty("name").GetString()!.Contains("appsettings")).Path("properties");
         Assert.Equal("managedidentity", settings.GetProperty("AzureWebJobsStorage__credential").GetString());
         Assert.True(settings.TryGetProperty("AzureWebJobsStorage__accountName", out _));
         Assert.False(settings.TryGetProperty("AzureWebJobsStorage", out _), "no storage connection string");
@@ -154,9 +184,15 @@ public sealed class MainTemplateTests(BicepBuildFixture bicep) : IClassFixture<B
         Assert.DoesNotContain("AccountKey=", text);
         Assert.DoesNotContain("SharedAccessKey", text);
         Assert.DoesNotContain("listConnectionStrings", text);
-        // The only key read is the Functions blobs-extension system key that authenticates Event Grid's webhook.
-        foreach (Match m in Regex.Matches(text, @"listKeys\(([^)]*)\)"))
-            Assert.Contains("/host/default", m.Groups[1].Value);
+        // Two keys are read, neither output: the Functions blobs-extension system key that authenticates Event Grid's
+        // webhook, and the work share's account key that Container Apps' SMB mount needs (that account holds scratch data
+        // only; the pipeline's account keeps shared keys off).
+        foreach (Match m in Regex.Matches(text, @"listKeys\((.*?)\)\."))
+            Assert.True(m.Groups[1].Value.Contains("/host/default") || m.Groups[1].Value.Contains("parameters('workShareAccountName')"), m.Value);
+        var mountKey = ArmTemplate.Single(Template, "Microsoft.App/managedEnvironments/storages").Expression("properties", "azureFile", "accountKey");
+        Assert.Contains("listKeys(", mountKey);
+        foreach (var output in Template.GetProperty("outputs").EnumerateObject())
+            Assert.DoesNotContain("listKeys", output.Value.GetRawText());
         foreach (var registry in ArmTemplate.OfType(Template, "Microsoft.ContainerRegistry/registries"))
             Assert.False(registry.Path("properties", "adminUserEnabled").GetBoolean());
     }

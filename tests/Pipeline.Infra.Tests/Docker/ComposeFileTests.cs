@@ -77,4 +77,15 @@ public sealed class ComposeFileTests
         Assert.Contains("param queueName string = 'training-requests'", File.ReadAllText(Path.Combine(InfraDir, "main.bicep")));
         Assert.Equal("training-requests", Map(Service("trainer")["environment"], "environment")["Queue__QueueName"]);
     }
+
+    [Fact]
+    public void Emulator_queue_settings_stay_within_the_emulators_limits()
+    {
+        // The Service Bus emulator refuses a config over its quotas: duplicate detection and lock at most 5 minutes.
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(InfraDir, "servicebus-emulator", "Config.json")));
+        var props = config.RootElement.GetProperty("UserConfig").GetProperty("Namespaces")[0].GetProperty("Queues")[0].GetProperty("Properties");
+
+        Assert.True(System.Xml.XmlConvert.ToTimeSpan(props.GetProperty("DuplicateDetectionHistoryTimeWindow").GetString()!) <= TimeSpan.FromMinutes(5));
+        Assert.True(System.Xml.XmlConvert.ToTimeSpan(props.GetProperty("LockDuration").GetString()!) <= TimeSpan.FromMinutes(5));
+    }
 }

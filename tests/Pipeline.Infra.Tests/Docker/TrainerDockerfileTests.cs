@@ -57,6 +57,17 @@ public sealed class TrainerDockerfileTests
     }
 
     [Fact]
+    public void Publish_restores_for_its_own_runtime_identifier_and_device()
+    {
+        // A restore made elsewhere (a host obj/ for CPU without a runtime identifier) must never be what publish uses.
+        var publish = Assert.Single(Image.Stages[0].All("RUN"), r => r.Arguments.Contains("dotnet publish"));
+
+        Assert.DoesNotContain("--no-restore", publish.Arguments);
+        Assert.Contains("-r linux-x64", publish.Arguments);
+        Assert.Contains("-p:TorchDevice=cuda", publish.Arguments);
+    }
+
+    [Fact]
     public void Runs_the_worker_executable_as_a_non_root_user()
     {
         var worker = XDocument.Load(Path.Combine(RepoPaths.Root, "trainer", "Pipeline.Worker", "Pipeline.Worker.csproj"));

@@ -201,14 +201,17 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
     {
         var (service, _, blobs) = Create();
         var target = NewTarget();
+        await Upload(service, target, "f.jsonl", PreferenceFiles.Pairs(3));
         var config = blobs.GetBlobContainerClient(StorageLayout.Config);
         await config.CreateIfNotExistsAsync();
         await config.GetBlobClient(StorageLayout.TargetProfileBlob(target)).UploadAsync(BinaryData.FromString("""{ "min_rowz": 1 }"""));
-        await Upload(service, target, "f.jsonl", PreferenceFiles.Pairs(3));
 
         var e = await Assert.ThrowsAsync<FormatException>(() => service.IngestAsync(target, "f.jsonl"));
         Assert.Contains($"config/targets/{target}.json", e.Message);
         Assert.Contains("min_rowz", e.Message);
+        // An upload is still stored (checked against the default size limit): ingestion parks it until the profile is fixed.
+        var upload = await service.UploadAsync(target, "g.jsonl", new MemoryStream("{}"u8.ToArray()));
+        Assert.Equal(UploadOutcome.Created, upload.Outcome);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class ServiceBusConsumerTests : IAsyncLifetime
     }
 
     private ServiceBusConsumer Consumer() => new(
-        _client.CreateReceiver(_options.QueueName, ServiceBusConsumer.ReceiverOptions), _options,
+        _client.CreateReceiver(_options.QueueName, ServiceBusConsumer.ReceiverOptions), _client.CreateSender(_options.QueueName), _options,
         NullLogger<ServiceBusConsumer>.Instance);
 
     private ServiceBusTrainingRequestPublisher Publisher() => new(_client.CreateSender(_options.QueueName));
@@ -88,6 +88,28 @@ public sealed class ServiceBusConsumerTests : IAsyncLifetime
         Assert.Equal(sent.RequestId, first?.MessageId);
         Assert.Equal(sent.RequestId, second?.MessageId);
         Assert.Equal(first!.Request.RequestId, second!.Request.RequestId);
+    }
+
+    [Fact]
+    public async Task A_deferred_message_is_scheduled_back_after_its_delay_under_a_new_id_and_not_counted_as_a_failed_delivery()
+    {
+        var sent = StorageQueueConsumerTests.NewRequest();
+        await using (var publisher = Publisher()) await publisher.PublishAsync(sent);
+        await using var consumer = Consumer();
+
+        // Deferred more often than MaxDeliveries (2) allows for failures, yet never dead-lettered.
+        for (var i = 0; i < 3; i++) await (await consumer.ReceiveAsync(Wait))!.DeferAsync(TimeSpan.FromSeconds(1));
+        var scheduled = _queue.ScheduledCount;
+        var back = await consumer.ReceiveAsync(Wait);
+
+        Assert.Equal(1, scheduled);
+        Assert.NotNull(back);
+        Assert.Equal(1, back.DeliveryCount);
+        Assert.Equal(sent.ToJson(), back.Request.ToJson());
+        Assert.StartsWith(sent.RequestId + "~", back.MessageId); // the queue's duplicate detection would drop the request id
+        await back.CompleteAsync();
+        Assert.Equal(0, _queue.ActiveCount);
+        Assert.Equal(0, _queue.DeadLetter!.ActiveCount);
     }
 
     [Fact]

@@ -65,6 +65,29 @@ public sealed class StorageQueueConsumerTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_deferred_message_comes_back_after_its_delay_unchanged_and_not_counted_as_a_failed_delivery()
+    {
+        var o = Options(maxDeliveries: 2);
+        var sent = NewRequest();
+        await PublishAsync(o, sent.ToJson());
+        await using var consumer = Consumer(o);
+
+        // Deferred three times: more than MaxDeliveries allows for failures, yet never poisoned.
+        for (var i = 0; i < 3; i++) await (await consumer.ReceiveAsync(TimeSpan.FromSeconds(5)))!.DeferAsync(TimeSpan.FromSeconds(1));
+        var hidden = await consumer.ReceiveAsync(NoWait);
+        await Task.Delay(1200);
+        var back = await consumer.ReceiveAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Null(hidden);
+        Assert.NotNull(back);
+        Assert.Equal(1, back.DeliveryCount);
+        Assert.Equal(sent.ToJson(), back.Request.ToJson());
+        Assert.False(await Raw(o.PoisonQueueName).ExistsAsync() && (await Raw(o.PoisonQueueName).PeekMessagesAsync(1)).Value.Length > 0);
+        await back.CompleteAsync();
+        Assert.Empty((await Raw(o.QueueName).PeekMessagesAsync(10)).Value);
+    }
+
+    [Fact]
     public async Task Accepts_a_plain_json_body()
     {
         var o = Options();

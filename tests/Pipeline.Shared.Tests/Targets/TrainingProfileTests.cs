@@ -34,6 +34,8 @@ public sealed class TrainingProfileTests
     [Theory]
     [InlineData("""{"training": {"base_modle": "x"}}""", "base_modle")]
     [InlineData("""{"training": {"strategy": "sometimes"}}""", "training.strategy 'sometimes'")]
+    [InlineData("""{"training": {"debounce_seconds": 30, "debounce_max_seconds": 10}}""", "training.debounce_max_seconds must be between debounce_seconds (30)")]
+    [InlineData("""{"training": {"debounce_seconds": 864000}}""", "training.debounce_seconds must be at most 86400")]
     [InlineData("""{"training": {"gate": {"max_eval_loss_increase": -1}}}""", "training.gate.max_eval_loss_increase")]
     [InlineData("""{"training": {"orpo": {"bta": 0.2}}}""", "bta")]
     [InlineData("""{"training": {"orpo": {"beta": -1, "lr_scheduler_type": "sometimes"}}}""", "training.orpo.beta must be > 0; training.orpo.lr_scheduler_type 'sometimes'")]
@@ -42,5 +44,17 @@ public sealed class TrainingProfileTests
         var e = Assert.Throws<FormatException>(() => TargetProfile.Parse(json, "config/targets/agent.json"));
         Assert.Contains("config/targets/agent.json", e.Message);
         Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void The_debounce_cap_defaults_to_ten_windows_and_stays_out_of_the_profile_hash_until_set()
+    {
+        var plain = TargetProfile.Parse("""{"training": {"debounce_seconds": 3}}""", "p.json");
+        var capped = TargetProfile.Parse("""{"training": {"debounce_seconds": 3, "debounce_max_seconds": 60}}""", "p.json");
+
+        Assert.Equal(TimeSpan.FromSeconds(30), plain.Training.DebounceMax);
+        Assert.Equal(TimeSpan.FromSeconds(60), capped.Training.DebounceMax);
+        Assert.DoesNotContain("debounce_max_seconds", plain.ToJson());
+        Assert.NotEqual(Pipeline.Shared.Storage.TargetProfileStore.Hash(plain), Pipeline.Shared.Storage.TargetProfileStore.Hash(capped));
     }
 }

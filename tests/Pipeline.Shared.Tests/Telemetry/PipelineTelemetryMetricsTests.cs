@@ -62,6 +62,18 @@ public sealed class PipelineTelemetryMetricsTests : IDisposable
     }
 
     [Fact]
+    public void Failure_reasons_are_codes_never_exception_messages_so_the_tag_stays_bounded()
+    {
+        PipelineTelemetry.RecordFailure("train", "bot", "Could not find file '/var/lib/worker/runs/run-1/model.safetensors'.");
+        PipelineTelemetry.RecordFailure("train", "bot", new FileNotFoundException("Could not find file '/tmp/x'"));
+        PipelineTelemetry.RecordFailure("ingest", "bot\n", "quarantined");
+
+        var reasons = _measurements.Where(m => m.Instrument == "pipeline.failures").Select(m => m.Tags[PipelineTelemetry.Tags.Reason]).ToList();
+        Assert.Equal(["other", "file_not_found_exception", "quarantined"], reasons);
+        Assert.Equal("other", _measurements.Last().Tags[PipelineTelemetry.Tags.Target]);
+    }
+
+    [Fact]
     public void Instruments_carry_units()
     {
         Assert.Equal("s", PipelineTelemetry.QueueLag.Unit);

@@ -12,6 +12,7 @@ public sealed class BrokerQueue
     private readonly SortedList<long, StoredMessage> _available = new();
     private readonly Dictionary<Guid, (StoredMessage Message, DateTime LockedUntilUtc)> _locked = new();
     private readonly List<OutgoingLinkEndpoint> _consumers = new();
+    private readonly List<(DateTime AvailableAtUtc, StoredMessage Message)> _scheduled = new();
     private long _nextSequence;
     private int _completed;
 
@@ -29,15 +30,19 @@ public sealed class BrokerQueue
     public BrokerQueue? DeadLetter { get; }
 
     public int ActiveCount { get { lock (_sync) return _available.Count + _locked.Count; } }
+    /// <summary>Messages sent with a scheduled enqueue time still in the future (not active, as in Service Bus).</summary>
+    public int ScheduledCount { get { lock (_sync) return _scheduled.Count; } }
     public int LockedCount { get { lock (_sync) return _locked.Count; } }
     public int CompletedCount { get { lock (_sync) return _completed; } }
 
-    internal void Enqueue(byte[] encoded, uint failedDeliveries = 0)
+    internal void Enqueue(byte[] encoded, uint failedDeliveries = 0, DateTime? availableAtUtc = null)
     {
         lock (_sync)
         {
             var sequence = ++_nextSequence;
-            _available.Add(sequence, new StoredMessage(sequence, encoded, DateTime.UtcNow, failedDeliveries));
+            var stored = new StoredMessage(sequence, encoded, DateTime.UtcNow, failedDeliveries);
+            if (availableAtUtc is { } at && at > DateTime.UtcNow) _scheduled.Add((at, stored));
+            else _available.Add(sequence, stored);
         }
         Pump();
     }
@@ -118,12 +123,19 @@ public sealed class BrokerQueue
         }
     }
 
-    /// <summary>Returns messages whose lock ran out to the queue, counting the failed delivery.</summary>
+    /// <summary>Returns messages whose lock ran out to the queue, counting the failed delivery, and makes scheduled
+    /// messages whose time has come available.</summary>
     internal void ExpireLocks(DateTime nowUtc)
     {
         var expired = false;
         lock (_sync)
         {
+            foreach (var due in _scheduled.Where(s => s.AvailableAtUtc <= nowUtc).ToList())
+            {
+                _scheduled.Remove(due);
+                _available.Add(due.Message.SequenceNumber, due.Message);
+                expired = true;
+            }
             foreach (var (token, held) in _locked.Where(l => l.Value.LockedUntilUtc < nowUtc).ToList())
             {
                 _locked.Remove(token);

@@ -57,9 +57,10 @@ public sealed class HfModelFolderTests
     }
 
     [Theory]
-    [InlineData(ScalarType.Float16)]
-    [InlineData(ScalarType.BFloat16)]
-    public void Half_precision_weights_load_into_a_float32_model(ScalarType fileType)
+    [InlineData(ScalarType.BFloat16, ScalarType.BFloat16)] // kept as stored: no float32 copy of a frozen base
+    [InlineData(ScalarType.Float16, ScalarType.Float32)]   // upcast on the CPU, where fp16 matmuls crawl
+    [InlineData(ScalarType.Float32, ScalarType.Float32)]
+    public void Weights_load_in_the_dtype_they_are_stored_in_unless_one_is_asked_for(ScalarType fileType, ScalarType loadedType)
     {
         using var dir = new TempDir();
         using var scope = NewDisposeScope();
@@ -70,10 +71,14 @@ public sealed class HfModelFolderTests
             e => Assert.Equal(SafetensorsHeader.ToDtype(fileType), e.Dtype));
 
         using var model = HfModelFolder.Load(dir.Path, CPU);
+        using var asked = HfModelFolder.Load(dir.Path, CPU, ScalarType.Float32);
+
+        Assert.Equal(loadedType, model.Dtype);
         foreach (var (name, param) in model.state_dict())
         {
-            Assert.Equal(ScalarType.Float32, param.dtype);
-            Assert.True(TensorAssert.Same(param, original[name].to_type(fileType).to_type(ScalarType.Float32)), name);
+            Assert.Equal(loadedType, param.dtype);
+            Assert.True(TensorAssert.Same(param, original[name].to_type(fileType).to_type(loadedType)), name);
+            Assert.True(TensorAssert.Same(asked.state_dict()[name], original[name].to_type(fileType).to_type(ScalarType.Float32)), name);
         }
     }
 

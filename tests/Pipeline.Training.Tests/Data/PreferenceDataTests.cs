@@ -32,6 +32,50 @@ public sealed class PreferenceDataTests
     }
 
     [Fact]
+    public void A_100_mb_line_is_refused_as_too_long_without_being_held_in_memory()
+    {
+        var path = Path.Combine(TrainingFixture.TempDir(), "long.jsonl");
+        using (var file = File.Create(path))
+        {
+            file.Write("{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"}\n{\"prompt\":\""u8);
+            var chunk = new byte[1 << 20];
+            chunk.AsSpan().Fill((byte)'x');
+            for (var i = 0; i < 100; i++) file.Write(chunk);
+            file.Write("\",\"chosen\":\"b\",\"rejected\":\"c\"}\n"u8);
+        }
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+
+        var e = Assert.Throws<InvalidDataException>(() => PreferenceData.Load(path));
+
+        Assert.StartsWith($"{path}:2: too_long: row is {(100 << 20) + 41} bytes, over the line limit of {16 << 20} bytes", e.Message);
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 64L << 20, "the 100 MB line was buffered");
+    }
+
+    [Fact]
+    public void Refuses_a_lone_surrogate_and_utf16_as_validation_does()
+    {
+        var surrogate = Write("{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"}\n{\"prompt\":\"a\\ud800\",\"chosen\":\"b\",\"rejected\":\"c\"}\n");
+        var utf16 = Path.Combine(TrainingFixture.TempDir(), "utf16.jsonl");
+        File.WriteAllText(utf16, "{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"}\n", System.Text.Encoding.Unicode);
+        var control = Write("{\"prompt\":\"a\\u0007\",\"chosen\":\"b\",\"rejected\":\"c\"}\n");
+
+        Assert.StartsWith($"{surrogate}:2: invalid_encoding", Assert.Throws<InvalidDataException>(() => PreferenceData.Load(surrogate)).Message);
+        Assert.Contains("invalid_encoding: the file is UTF-16", Assert.Throws<InvalidDataException>(() => PreferenceData.Load(utf16)).Message);
+        Assert.StartsWith($"{control}:1: invalid_encoding: contains control character U+0007", Assert.Throws<InvalidDataException>(() => PreferenceData.Load(control)).Message);
+    }
+
+    [Fact]
+    public void Reads_a_json_array_like_the_same_rows_in_json_lines()
+    {
+        const string row = "{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"}";
+        var lines = Write(row + "\n" + row.Replace("\"a\"", "\"d\"") + "\n");
+        var array = Path.Combine(TrainingFixture.TempDir(), "pairs.json");
+        File.WriteAllText(array, "[" + row + ",\n " + row.Replace("\"a\"", "\"d\"") + "]");
+
+        Assert.Equal(PreferenceData.Load(lines).Select(r => (r.Prompt, r.Chosen, r.Rejected)), PreferenceData.Load(array).Select(r => (r.Prompt, r.Chosen, r.Rejected)));
+    }
+
+    [Fact]
     public void Renders_conversational_rows_with_the_chat_template_as_TRL_does()
     {
         var path = Write("""{"prompt":[{"role":"user","content":"Hi?"}],"chosen":[{"role":"assistant","content":"Hello!"}],"rejected":[{"role":"assistant","content":"Go away."}]}""");

@@ -28,6 +28,33 @@ public sealed class LlamaConfigTests
     }
 
     [Fact]
+    public void Rejects_an_unsupported_architectures_value_listing_the_supported_ones()
+    {
+        using var dir = new TempDir();
+        var path = WriteConfig(dir, "");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"LlamaForCausalLM\"", "\"GemmaForCausalLM\""));
+        var error = Assert.Throws<InvalidDataException>(() => LlamaConfig.Load(path));
+        Assert.Contains("architectures", error.Message);
+        Assert.Contains("GemmaForCausalLM", error.Message);
+        foreach (var supported in new[] { "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM" })
+            Assert.Contains(supported, error.Message);
+    }
+
+    [Fact]
+    public void Qwen3_head_dim_defaults_to_128_as_in_transformers_Qwen3Config()
+    {
+        // Qwen3-0.6B: hidden 1024 over 16 heads would give 64; Qwen3Config's head_dim default is 128.
+        var qwen3 = new LlamaConfig { ModelType = "qwen3", Architectures = ["Qwen3ForCausalLM"], VocabSize = 16, HiddenSize = 1024,
+            IntermediateSize = 8, NumHiddenLayers = 1, NumAttentionHeads = 16, NumKeyValueHeads = 8 };
+        qwen3.Validate();
+        Assert.Equal(128, qwen3.HeadSize);
+        Assert.True(qwen3.QkNorm);
+        Assert.False(qwen3.QkvBias);
+        Assert.Equal(64, (qwen3 with { ModelType = "qwen2", Architectures = ["Qwen2ForCausalLM"] }).HeadSize);
+        Assert.Equal(96, (qwen3 with { HeadDim = 96 }).HeadSize);
+    }
+
+    [Fact]
     public void Rejects_unsupported_rope_scaling_naming_the_field()
     {
         using var dir = new TempDir();

@@ -1,4 +1,4 @@
-// Logits and log-probs against independent float64 references of Hugging Face modeling_llama / modeling_qwen2.
+// Logits and log-probs against independent float64 references of Hugging Face modeling_llama / modeling_qwen2 / modeling_qwen3.
 using System.Text.Json;
 using Pipeline.Training.Checkpoints;
 using static TorchSharp.torch;
@@ -59,6 +59,23 @@ public sealed class ParityTests
         }
     }
 
+    [Fact]
+    public void Qwen3_variant_with_q_and_k_norms_matches_float64_logits()
+    {
+        using var scope = NewDisposeScope();
+        using var model = HfModelFolder.Load(ModelFixtures.TinyQwen3, CPU);
+        var expected = LoadVariantExpectation(ModelFixtures.TinyQwen3);
+        Assert.True(model.Config.QkNorm && !model.Config.QkvBias && !model.Config.TieWordEmbeddings);
+        Assert.Contains("model.layers.1.self_attn.k_norm.weight", model.state_dict().Keys);
+        for (var s = 0; s < expected.Inputs.Length; s++)
+        {
+            var logits = model.forward(tensor(expected.Inputs[s]).unsqueeze(0), null)[0]; // (T, V)
+            var want = tensor(expected.Logits[s].SelectMany(row => row).ToArray()).view(logits.shape); // (T, V) float64
+            var maxDiff = (logits.to_type(ScalarType.Float64) - want).abs().max().item<double>();
+            Assert.True(maxDiff < 1e-4, $"sequence {s}: max |logit diff| {maxDiff}");
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -91,9 +108,9 @@ public sealed class ParityTests
 
     internal sealed record VariantExpectation(long[][] Inputs, double[][][] Logits);
 
-    internal static VariantExpectation LoadVariantExpectation()
+    internal static VariantExpectation LoadVariantExpectation(string? folder = null)
     {
-        var root = JsonDocument.Parse(File.ReadAllText(Path.Combine(ModelFixtures.TinyVariant, "expected_logits.json"))).RootElement;
+        var root = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder ?? ModelFixtures.TinyVariant, "expected_logits.json"))).RootElement;
         return new VariantExpectation(
             root.GetProperty("input_ids").Deserialize<long[][]>()!,
             root.GetProperty("logits").Deserialize<double[][][]>()!);

@@ -40,6 +40,19 @@ public sealed class OrpoConfigTests
     }
 
     [Fact]
+    public void Accepts_gradient_checkpointing_and_bf16_with_use_peft_the_configuration_LoRA_users_run()
+    {
+        var path = Path.Combine(TrainingFixture.TempDir(), "orpo.json");
+        File.WriteAllText(path, """{"bf16": true, "use_peft": true, "gradient_checkpointing": true, "lora_r": 16}""");
+
+        var c = OrpoConfig.Load(path);
+
+        Assert.True(c.Bf16 && c.UsePeft && c.GradientCheckpointing);
+        Assert.Empty(c.Problems());
+        Assert.False(new OrpoConfig().GradientCheckpointing); // transformers' default
+    }
+
+    [Fact]
     public void Rejects_unknown_keys_naming_the_file_and_the_key()
     {
         var path = Path.Combine(TrainingFixture.TempDir(), "orpo.json");

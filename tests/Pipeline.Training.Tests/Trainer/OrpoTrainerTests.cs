@@ -83,7 +83,8 @@ public sealed class OrpoTrainerTests
         var data = TrainingFixture.Data(Path.Combine(TrainingFixture.SyntheticDir, "train.jsonl"), take: 8);
         var config = TrainingFixture.SmallConfig with { SaveSteps = 1, PerDeviceTrainBatchSize = 2 };
         var dir = TrainingFixture.TempDir();
-        using var model = new PoisonedLm(TrainingFixture.Model(), poisonedCall: 3);
+        using var model = TrainingFixture.Model();
+        Poison(model, forwardCall: 3);
 
         var e = Assert.Throws<NonFiniteLossException>(() => OrpoTrainer.Train(model, data, null, config, dir, false, null, CancellationToken.None));
         Assert.Contains("step 3", e.Message);
@@ -97,7 +98,8 @@ public sealed class OrpoTrainerTests
     {
         var data = TrainingFixture.Data(Path.Combine(TrainingFixture.SyntheticDir, "train.jsonl"), take: 8);
         var config = TrainingFixture.SmallConfig with { PerDeviceTrainBatchSize = 2, SkipNonfiniteSteps = true };
-        using var model = new PoisonedLm(TrainingFixture.Model(), poisonedCall: 3);
+        using var model = TrainingFixture.Model();
+        Poison(model, forwardCall: 3);
 
         var result = OrpoTrainer.Train(model, data, null, config, TrainingFixture.TempDir(), false, null, CancellationToken.None);
 
@@ -108,24 +110,14 @@ public sealed class OrpoTrainerTests
             Assert.True(t.isfinite().all().item<bool>());
     }
 
-    /// <summary>The tiny model, whose logits turn NaN on one forward call (a real module, standing in for a diverged run).</summary>
-    private sealed class PoisonedLm : nn.Module<Tensor, Tensor?, Tensor>
+    /// <summary>
+    /// Turns the output of the first layer's q_proj NaN on one forward call, standing in for a diverged run: a forward hook
+    /// on a real module, so the step's own path (chunked log-probs, device-side clipping, the guard) meets the NaN.
+    /// </summary>
+    private static void Poison(Pipeline.Training.Model.CausalLm model, int forwardCall)
     {
-        private readonly nn.Module<Tensor, Tensor?, Tensor> inner;
-        private readonly int _poisonedCall;
-        private int _calls;
-
-        public PoisonedLm(nn.Module<Tensor, Tensor?, Tensor> inner, int poisonedCall) : base(nameof(PoisonedLm))
-        {
-            this.inner = inner;
-            _poisonedCall = poisonedCall;
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor ids, Tensor? mask)
-        {
-            var logits = inner.forward(ids, mask);
-            return ++_calls == _poisonedCall ? logits * float.NaN : logits;
-        }
+        var calls = 0;
+        var q = (TorchSharp.Modules.Linear)model.named_modules().Single(m => m.name == "model.layers.0.self_attn.q_proj").module;
+        q.register_forward_hook((_, _, y) => ++calls == forwardCall ? y * float.NaN : y);
     }
 }

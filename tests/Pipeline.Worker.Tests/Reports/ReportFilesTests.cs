@@ -29,7 +29,7 @@ public sealed class ReportFilesTests
             },
         History = Enumerable.Range(1, 5).Select(s => new HistoryPoint(s, s % 2 == 0
             ? new Dictionary<string, double> { ["eval_loss"] = 2.0 / s, ["eval_rewards/accuracies"] = 0.6 + s / 20.0 }
-            : new Dictionary<string, double> { ["loss"] = 3.0 / s, ["rewards/accuracies"] = 0.5 + s / 10.0 })).ToList(),
+            : new Dictionary<string, double> { ["loss"] = 3.0 / s, ["rewards/accuracies"] = 0.5 + s / 10.0, ["peak_memory_bytes"] = (1L << 30) * (1 + s / 4.0) })).ToList(),
         HeldOut =
         [
             new HeldOutPair("ds-a", "Where is <my> order?", "It shipped.", "Not my problem.", -2.0, -1.0, -0.5, -3.0),
@@ -63,6 +63,7 @@ public sealed class ReportFilesTests
         Assert.Contains("6 held-out pairs: 4 of ds-a (this run), 2 of ds-0 (v0001's data).", md);
         Assert.Contains("2 pairs: the model preferred the chosen answer in 1 before and 1 after; 1 flipped to chosen, 1 to rejected.", md);
         Assert.Contains("- after (✓ on policy): Open Settings & choose Reset.", md);
+        Assert.Contains("Peak memory of the training run: 2.25 GiB", md); // the largest the trainer logged (step 5)
         Assert.Equal(Sample(true) with { CreatedAt = default }, ContractJson.Deserialize<EvaluationReport>(
             BinaryData.FromString(await File.ReadAllTextAsync(Path.Combine(folder, "report.json"))), "report.json") with { CreatedAt = default },
             new ReportComparer());
@@ -86,6 +87,7 @@ public sealed class ReportFilesTests
         Assert.Contains("flipped to rejected", html);
         Assert.Contains("✗ garbled", html);
         Assert.Contains("eval_loss 9 is 7.5 above v0001&#39;s 1.5.", html);
+        Assert.Contains("Peak memory of the training run: 2.25 GiB", html);
     }
 
     [Fact]

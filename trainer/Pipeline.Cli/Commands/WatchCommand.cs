@@ -12,7 +12,7 @@ public static class WatchCommand
     {
         var target = new Option<string?>("--target") { Description = "Watch only incoming/{target}/ (default: every target)." };
         var pollMs = new Option<int>("--poll-ms") { Description = "Milliseconds between listings of incoming/.", DefaultValueFactory = _ => 1000 };
-        var once = new Option<bool>("--once") { Description = "Ingest what is there now and exit (exit code 1 if a file was quarantined or misnamed)." };
+        var once = new Option<bool>("--once") { Description = "Ingest what is there now and exit (exit code 1 if a file was quarantined, misnamed, parked or failed)." };
         var command = new Command("watch", $"Ingest files as they land in incoming/ (storage from ${StorageOptions.EnvironmentVariable}, default Azurite).")
         {
             target, pollMs, once,
@@ -30,7 +30,9 @@ public static class WatchCommand
             {
                 var results = await watcher.ScanOnceAsync(ct);
                 foreach (var result in results) Print(result);
-                return results.Any(x => x.Outcome is IngestOutcome.Quarantined or IngestOutcome.InvalidName) ? 1 : 0;
+                if (watcher.FilesWaitingToRetry > 0) Console.WriteLine($"{watcher.FilesWaitingToRetry} files failed and were not parked yet (run again to retry)");
+                return results.Any(x => x.Outcome is IngestOutcome.Quarantined or IngestOutcome.InvalidName or IngestOutcome.Parked)
+                       || watcher.FilesWaitingToRetry > 0 ? 1 : 0;
             }
             Console.WriteLine($"watching {StorageLayout.Incoming}/{r.GetValue(target) ?? "*"}/ (Ctrl+C to stop)");
             await watcher.RunAsync(Print, ct);

@@ -73,9 +73,21 @@ public sealed class LocalAzurite : IDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        WaitUntilListening(BlobPort);
-        WaitUntilListening(QueuePort);
+        try
+        {
+            WaitUntilListening(BlobPort);
+            WaitUntilListening(QueuePort);
+        }
+        catch
+        {
+            // Nobody will own a half-started Azurite: stop it rather than leave a node process behind.
+            Stop();
+            throw;
+        }
     }
+
+    /// <summary>How long a start may take: under 2 s on a quiet machine, far longer on an overloaded one.</summary>
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>Stops Azurite with SIGTERM, so it flushes its metadata and keeps its data folder; kills it if it
     /// has not exited within 10 s.</summary>
@@ -109,14 +121,14 @@ public sealed class LocalAzurite : IDisposable
     private void WaitUntilListening(int port)
     {
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        while (clock.Elapsed < StartTimeout)
         {
             if (_process!.HasExited)
                 throw new InvalidOperationException($"Azurite exited with code {_process.ExitCode} before listening on 127.0.0.1:{port}.");
             if (IsListening(port)) return;
             Thread.Sleep(100);
         }
-        throw new TimeoutException($"Azurite did not listen on 127.0.0.1:{port} within 30 s.");
+        throw new TimeoutException($"Azurite did not listen on 127.0.0.1:{port} within {StartTimeout.TotalSeconds:0} s.");
     }
 
     public static int FreePort()

@@ -1,6 +1,6 @@
 // What `pipeline validate` and `pipeline ingest` do, host-neutral so tests drive it: arguments in, exit code out.
-// Exit codes: 0 usable / ingested, 1 not usable / quarantined / storage failure, 2 usage error. Never throws for bad input.
-using Azure;
+// Exit codes: 0 usable / ingested, 1 not usable / quarantined / failed (storage, profile), 2 usage error. Never throws
+// for bad input: every reader error is a reason in the report.
 using Pipeline.Shared.Datasets;
 using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Queues;
@@ -39,7 +39,7 @@ public static class LocalCommands
             if (profile.Problems() is { Count: > 0 } problems) return Usage(stderr, string.Join("; ", problems));
             if ((a.Tokenizer ?? profile.Tokenizer) is { } name) tokenizer = resolveTokenizer(name);
         }
-        catch (Exception e) when (e is FormatException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is FormatException or ArgumentException or IOException or UnauthorizedAccessException or TokenizerFormatException)
         {
             return Usage(stderr, e.Message);
         }
@@ -95,10 +95,10 @@ public static class LocalCommands
             if (result.Report is { } report) await stdout.WriteLineAsync(Summary(a.File, report));
             return result.Outcome is IngestOutcome.Accepted or IngestOutcome.AlreadyIngested ? ExitCodes.Ok : ExitCodes.NotUsable;
         }
-        catch (Exception e) when (e is RequestFailedException or HttpRequestException or AggregateException or FormatException)
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            // Storage unreachable or a broken target profile: say so plainly; the file on disk is untouched.
-            await stderr.WriteLineAsync($"ingest failed: {e.Message}");
+            // Storage unreachable, a broken target profile or tokenizer: say so plainly; the file on disk is untouched.
+            await stderr.WriteLineAsync($"ingest failed: {(e is FormatException ? "invalid target profile: " : "")}{e.Message}");
             return ExitCodes.NotUsable;
         }
     }

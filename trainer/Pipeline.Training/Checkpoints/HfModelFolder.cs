@@ -1,5 +1,6 @@
 // A Hugging Face model folder: config.json plus model.safetensors, or shards with model.safetensors.index.json.
-// Loading checks every key and shape like nanoGPT's from_pretrained, then copies weights straight into parameters.
+// Loading checks every key and shape like nanoGPT's from_pretrained, then reads the weights straight into parameters
+// made in the dtype they are stored in (as transformers' torch_dtype="auto"): a bf16 checkpoint stays bf16.
 using Pipeline.Training.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,23 +15,40 @@ public static class HfModelFolder
     /// <summary>Keys some checkpoints carry that are recomputed rather than learned.</summary>
     private static bool IsIgnorable(string key) => key.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal);
 
-    public static CausalLm Load(string dir, Device device, ScalarType dtype = ScalarType.Float32)
+    /// <summary>
+    /// Loads the model onto <paramref name="device"/> in <paramref name="dtype"/>, or by default in the dtype its
+    /// weights are stored in (<see cref="StoredDtype"/>). Peak memory is the model itself plus one 64 MiB window.
+    /// </summary>
+    public static CausalLm Load(string dir, Device device, ScalarType? dtype = null)
     {
         var config = LlamaConfig.Load(Path.Combine(dir, ConfigFileName));
         var weights = WeightsPath(dir);
         var entries = Safetensors.ReadHeaders(weights).SelectMany(h => h.Tensors.Values).ToDictionary(e => e.Name);
 
-        var model = new CausalLm(config, initialize: false); // every parameter is overwritten below
-        if (dtype != ScalarType.Float32)
-            model.to(dtype);
+        // Every parameter is written below, straight from the file: made uninitialised in its final dtype and device.
+        var model = new CausalLm(config, new ParameterAllocator(dtype ?? StoredDtype(entries.Values, device), device), initialize: false);
         var state = model.state_dict();
         CheckKeys(weights, config, state, entries);
         using (no_grad())
             Safetensors.ReadInto(weights, state);
-        if (device.type != DeviceType.CPU)
-            model.to(device);
         return model;
     }
+
+    /// <summary>
+    /// The floating dtype holding most of the weights' bytes. float16 becomes float32 on the CPU, exactly: half-precision
+    /// matmuls run at about 1 GFLOP/s there (FACTS.md), bfloat16 ones at 400.
+    /// </summary>
+    public static ScalarType StoredDtype(IEnumerable<SafetensorsEntry> entries, Device device)
+    {
+        var stored = entries.Where(e => e.ScalarType is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16 or ScalarType.Float64)
+            .GroupBy(e => e.ScalarType).OrderByDescending(g => g.Sum(e => e.ByteLength)).Select(g => g.Key)
+            .DefaultIfEmpty(ScalarType.Float32).First();
+        return stored == ScalarType.Float16 && device.type == DeviceType.CPU ? ScalarType.Float32 : stored;
+    }
+
+    /// <summary>The dtype <see cref="Load"/> gives the model in <paramref name="dir"/> by default.</summary>
+    public static ScalarType StoredDtype(string dir, Device device) =>
+        StoredDtype(Safetensors.ReadHeaders(WeightsPath(dir)).SelectMany(h => h.Tensors.Values), device);
 
     /// <summary>
     /// Writes config.json (torch_dtype from the weights), generation_config.json when the config names BOS/EOS, and
@@ -47,12 +65,7 @@ public static class HfModelFolder
             throw new IOException($"{dir}: already holds weights ({Path.GetFileName(existing)}); save into an empty folder.");
 
         var state = model.state_dict();
-        var dtypeName = state.Values.First().dtype switch
-        {
-            ScalarType.BFloat16 => "bfloat16",
-            ScalarType.Float16 => "float16",
-            _ => "float32",
-        };
+        var dtypeName = DtypeName(state.Values.First().dtype);
         (model.Config with { TorchDtype = dtypeName }).Save(Path.Combine(dir, ConfigFileName));
         GenerationConfig.FromModel(model.Config).Save(Path.Combine(dir, GenerationConfig.FileName));
 
@@ -86,6 +99,14 @@ public static class HfModelFolder
         // The index last: a reader never sees an index whose shards are incomplete.
         Safetensors.WriteIndex(Path.Combine(dir, Safetensors.IndexFileName), totalBytes, weightMap);
     }
+
+    /// <summary>config.json's torch_dtype spelling.</summary>
+    public static string DtypeName(ScalarType dtype) => dtype switch
+    {
+        ScalarType.BFloat16 => "bfloat16",
+        ScalarType.Float16 => "float16",
+        _ => "float32",
+    };
 
     private static string WeightsPath(string dir)
     {

@@ -1,9 +1,10 @@
-// Read and write safetensors files (single or sharded with model.safetensors.index.json), memory-mapped so that
-// weights stream straight from the page cache into tensors without a second full copy.
-using System.IO.MemoryMappedFiles;
+// Read and write safetensors files (single or sharded with model.safetensors.index.json). Reading copies each tensor
+// straight from the file into its destination with positioned reads, 64 MiB at a time: no second copy of a tensor and
+// no mapping, so the file's pages never count in the process's RSS and loading peaks at the model's own size.
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Win32.SafeHandles;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,18 +14,20 @@ public static class Safetensors
 {
     public const string IndexFileName = "model.safetensors.index.json";
 
+    /// <summary>Bytes read per positioned read; also the staging size when the file's dtype or device differ.</summary>
+    internal const long WindowBytes = 64L << 20;
+
     /// <summary>All tensors of a .safetensors file, or of every shard named by an index .json, as CPU tensors.</summary>
     public static Dictionary<string, Tensor> Read(string path)
     {
         var result = new Dictionary<string, Tensor>();
-        foreach (var file in ShardFiles(path))
+        foreach (var header in ReadHeaders(path))
         {
-            var header = SafetensorsHeader.Read(file);
-            using var mapped = MemoryMappedFile.CreateFromFile(file, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            using var file = File.OpenHandle(header.Path);
             foreach (var entry in header.Tensors.Values)
             {
                 var tensor = empty(entry.Shape, entry.ScalarType).DetachFromDisposeScope();
-                CopyInto(mapped, entry, tensor);
+                CopyInto(file, header.Path, entry, tensor);
                 result[entry.Name] = tensor;
             }
         }
@@ -35,33 +38,60 @@ public static class Safetensors
     public static IReadOnlyList<SafetensorsHeader> ReadHeaders(string path) => ShardFiles(path).Select(SafetensorsHeader.Read).ToList();
 
     /// <summary>
-    /// Copies each named tensor from the file(s) into <paramref name="targets"/> (CPU, contiguous), converting dtype
-    /// where file and target differ. Call under no_grad for parameters.
+    /// Copies each named tensor from the file(s) into <paramref name="targets"/> (contiguous, any device), converting
+    /// dtype where file and target differ. Call under no_grad for parameters.
     /// </summary>
     public static void ReadInto(string path, IReadOnlyDictionary<string, Tensor> targets)
     {
         foreach (var header in ReadHeaders(path))
         {
-            using var mapped = MemoryMappedFile.CreateFromFile(header.Path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            using var file = File.OpenHandle(header.Path);
             foreach (var entry in header.Tensors.Values)
                 if (targets.TryGetValue(entry.Name, out var target))
-                    CopyInto(mapped, entry, target);
+                    CopyInto(file, header.Path, entry, target);
         }
     }
 
-    private static void CopyInto(MemoryMappedFile mapped, SafetensorsEntry entry, Tensor target)
+    /// <summary>
+    /// Reads the entry window by window: into the target's own memory when it is a contiguous CPU tensor of the file's
+    /// dtype, else into one staging window in the file's dtype that is then copied (converted, moved) into place.
+    /// </summary>
+    private static void CopyInto(SafeFileHandle file, string path, SafetensorsEntry entry, Tensor target)
     {
-        if (entry.ByteLength == 0)
+        var elementBytes = SafetensorsHeader.ElementSize(entry.Dtype);
+        var count = entry.ByteLength / elementBytes;
+        if (target.numel() != count)
+            throw new InvalidDataException($"{path}: tensor '{entry.Name}' holds {count} values, its destination {target.numel()}.");
+        if (count == 0)
             return;
-        using var view = mapped.CreateViewStream(entry.Begin, entry.ByteLength, MemoryMappedFileAccess.Read);
-        if (target.dtype == entry.ScalarType && target.device_type == DeviceType.CPU && target.is_contiguous())
+        if (!target.is_contiguous())
+            throw new ArgumentException($"destination of '{entry.Name}' is not contiguous.", nameof(target));
+        using var scope = NewDisposeScope();
+        var flat = target.view(-1);
+        var direct = target.dtype == entry.ScalarType && target.device_type == DeviceType.CPU;
+        var perWindow = Math.Max(1, WindowBytes / elementBytes);
+        var staging = direct ? null : empty(Math.Min(perWindow, count), entry.ScalarType);
+        for (long start = 0; start < count; start += perWindow)
         {
-            target.ReadBytesFromStream(view); // straight into the target's memory: no temporary
-            return;
+            var n = Math.Min(perWindow, count - start);
+            var slice = flat.narrow(0, start, n);
+            var destination = staging is null ? slice : staging.narrow(0, 0, n);
+            ReadExactly(file, path, destination.bytes, entry.Begin + start * elementBytes);
+            if (staging is not null)
+                slice.copy_(destination);
         }
-        using var staged = empty(entry.Shape, entry.ScalarType);   // one tensor at a time, in the file's dtype
-        staged.ReadBytesFromStream(view);
-        target.copy_(staged);
+    }
+
+    private static void ReadExactly(SafeFileHandle file, string path, Span<byte> buffer, long offset)
+    {
+        while (buffer.Length > 0)
+        {
+            var read = RandomAccess.Read(file, buffer, offset);
+            if (read == 0)
+                throw new InvalidDataException($"{path}: ends at byte {offset}, inside a tensor's data.");
+            buffer = buffer[read..];
+            offset += read;
+        }
     }
 
     /// <summary>Writes one file: 8-byte length, JSON header padded with spaces to a multiple of 8, then the data.</summary>

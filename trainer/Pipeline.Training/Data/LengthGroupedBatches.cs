@@ -1,5 +1,6 @@
-// Batch order for one epoch, a pure function of (seed, epoch): shuffled, and with group_by_length pairs of similar
-// length share a batch (transformers' LengthGroupedSampler: mega-batches of 50 batches, each sorted longest first).
+// Batch order for one epoch, a pure function of (seed, epoch) in any process (SplitMix64): shuffled, and with
+// group_by_length pairs of similar length share a batch (transformers' LengthGroupedSampler: mega-batches of 50
+// batches, each sorted longest first).
 namespace Pipeline.Training.Data;
 
 public static class LengthGroupedBatches
@@ -9,7 +10,7 @@ public static class LengthGroupedBatches
     public static List<int[]> ForEpoch(IReadOnlyList<int> lengths, int batchSize, int seed, int epoch, bool groupByLength)
     {
         var order = Enumerable.Range(0, lengths.Count).ToArray();
-        new Random(HashCode.Combine(seed, epoch) & int.MaxValue).Shuffle(order);
+        SplitMix64.For(seed, epoch).Shuffle(order.AsSpan());
         if (groupByLength)
         {
             var mega = batchSize * MegaBatchFactor;

@@ -1,6 +1,9 @@
 // Reads preference pairs in TRL's formats from JSONL: standard ({"prompt","chosen","rejected"} strings) or
 // conversational (lists of {"role","content"} messages, rendered by a chat template). Bad rows name file, line, reason.
+using System.Text;
 using System.Text.Json;
+using Pipeline.Shared.Datasets;
+using Pipeline.Shared.Targets;
 using Pipeline.Shared.Tokenization;
 
 namespace Pipeline.Training.Data;
@@ -30,19 +33,65 @@ public static class PreferenceData
         throw new FileNotFoundException($"{fileOrDir}: no such file, nor a dataset folder with {split}.jsonl.");
     }
 
+    /// <summary>The pairs of <paramref name="path"/>, read by the ingestion readers with the default profile's limits
+    /// (max_line_bytes, max_file_bytes, UTF-8 only): a 100 MB line is too_long, not 200 MB of string; UTF-16 and lone
+    /// surrogates are invalid_encoding, as `validate` says. The first bad row stops the load naming file, line and reason.
+    /// JSON Lines (any other extension reads as JSON Lines), .jsonl.gz, a .json array and Parquet are read.</summary>
     public static IReadOnlyList<PreferenceRow> Load(string path, ChatRenderer? chat = null)
     {
         var rows = new List<PreferenceRow>();
-        var line = 0;
-        foreach (var text in File.ReadLines(path))
-        {
-            line++;
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            rows.Add(Parse(path, line, text, chat));
-        }
+        foreach (var (line, json) in ReadRows(path, TargetProfile.Default))
+            rows.Add(Parse(path, line, Encoding.UTF8.GetString(json), chat));
         if (rows.Count == 0) throw new InvalidDataException($"{path}: no preference pairs.");
         return rows;
     }
+
+    /// <summary>Raw rows (UTF-8 JSON objects) with their line or row numbers, through the shared bounded readers.</summary>
+    private static IEnumerable<(int Line, byte[] Json)> ReadRows(string path, TargetProfile limits)
+    {
+        var name = DatasetFile.IsSupported(path) ? path : path + ".jsonl";
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var file = Wait(DatasetFile.OpenAsync(stream, name, limits.MaxFileBytes, limits.MaxLineBytes, CancellationToken.None));
+        try
+        {
+            while (true)
+            {
+                RawBatch? batch;
+                try
+                {
+                    batch = Wait(file.Reader.NextAsync(CancellationToken.None).AsTask());
+                }
+                catch (RowReadException e)
+                {
+                    throw new InvalidDataException(e.Row is { } row ? $"{path}:{row}: {e.Reason}: {e.Message}" : $"{path}: {e.Reason}: {e.Message}", e);
+                }
+                catch (DataLimitExceededException e)
+                {
+                    throw new InvalidDataException($"{path}: {ReasonCodes.FileTooLarge}: {e.Message}", e);
+                }
+                if (batch is null) yield break;
+                foreach (var row in batch.Rows)
+                {
+                    var line = (int)Math.Min(row.Number, int.MaxValue);
+                    if (row.OversizeBytes > 0)
+                        throw new InvalidDataException($"{path}:{line}: {ReasonCodes.TooLong}: row is {row.OversizeBytes} bytes, over the line limit of {limits.MaxLineBytes} bytes");
+                    var json = batch.Bytes(row).ToArray();
+                    if (RowParser.EncodingProblem(json) is { } problem) throw new InvalidDataException($"{path}:{line}: {ReasonCodes.InvalidEncoding}: {problem}");
+                    yield return (line, json);
+                }
+                batch.Release();
+            }
+        }
+        finally
+        {
+            Wait(file.DisposeAsync().AsTask());
+        }
+    }
+
+    /// <summary>The readers are asynchronous; loading is not (its callers are synchronous), and nothing here needs a context.</summary>
+    private static T Wait<T>(Task<T> task) => task.ConfigureAwait(false).GetAwaiter().GetResult();
+
+    private static void Wait(Task task) => task.ConfigureAwait(false).GetAwaiter().GetResult();
 
     private static PreferenceRow Parse(string path, int line, string text, ChatRenderer? chat)
     {
@@ -58,7 +107,7 @@ public static class PreferenceData
 
         if (prompt.ValueKind == JsonValueKind.String && chosen.ValueKind == JsonValueKind.String && rejected.ValueKind == JsonValueKind.String)
         {
-            var row = new PreferenceRow(line, prompt.GetString()!, chosen.GetString()!, rejected.GetString()!);
+            var row = new PreferenceRow(line, Text(prompt, Where), Text(chosen, Where), Text(rejected, Where));
             if (row.Chosen.Length == 0 || row.Rejected.Length == 0) throw new InvalidDataException(Where("empty completion"));
             return row;
         }
@@ -79,10 +128,26 @@ public static class PreferenceData
         throw new InvalidDataException(Where("prompt, chosen and rejected must all be strings or all be lists of messages"));
     }
 
+    /// <summary>A JSON string's text, checked as validation checks it: no unpaired surrogate escape ("\ud800"), no
+    /// control character but tab, CR and LF.</summary>
+    private static string Text(JsonElement e, Func<string, string> where)
+    {
+        string text;
+        try
+        {
+            text = e.GetString()!;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new InvalidDataException(where($"{ReasonCodes.InvalidEncoding}: {ex.Message}"), ex);
+        }
+        return RowParser.ContentProblem(text) is { } problem ? throw new InvalidDataException(where($"{ReasonCodes.InvalidEncoding}: {problem}")) : text;
+    }
+
     private static List<ChatMessage> Messages(JsonElement e, Func<string, string> where) =>
         [.. e.EnumerateArray().Select(m =>
             m.ValueKind == JsonValueKind.Object && m.TryGetProperty("role", out var r) && m.TryGetProperty("content", out var c)
                 && r.ValueKind == JsonValueKind.String && c.ValueKind == JsonValueKind.String
-                ? new ChatMessage(r.GetString()!, c.GetString()!)
+                ? new ChatMessage(Text(r, where), Text(c, where))
                 : throw new InvalidDataException(where("a message needs string \"role\" and \"content\"")))];
 }

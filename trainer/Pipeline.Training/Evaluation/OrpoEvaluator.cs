@@ -4,6 +4,7 @@
 using Pipeline.Shared.Tokenization;
 using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Data;
+using Pipeline.Training.Model;
 using Pipeline.Training.Orpo;
 using Pipeline.Training.Trainer;
 using TorchSharp;
@@ -25,13 +26,13 @@ public static class OrpoEvaluator
 {
     /// <summary>Evaluates tokenized pairs with <paramref name="model"/> in eval mode, without gradients.</summary>
     public static EvalMetrics Evaluate(
-        nn.Module<Tensor, Tensor?, Tensor> model, IReadOnlyList<TokenizedPair> pairs, double beta, int batchSize,
+        CausalLm model, IReadOnlyList<TokenizedPair> pairs, double beta, int batchSize,
         int padTokenId, Device? device = null, IReadOnlyList<int>? lines = null, int dropped = 0)
     {
         if (pairs.Count == 0) throw new InvalidDataException("No pairs to evaluate (all were dropped or the file is empty).");
         var wasTraining = model.training;
         model.eval();
-        var metrics = new OrpoMetrics(beta);
+        using var metrics = new OrpoMetrics(beta);
         var perPair = new PairEval[pairs.Count];
         // Longest first so each batch pads little; results are per pair, so order does not matter.
         var order = Enumerable.Range(0, pairs.Count).OrderByDescending(i => pairs[i].Length).ToArray();
@@ -41,8 +42,7 @@ public static class OrpoEvaluator
             {
                 using var scope = NewDisposeScope();
                 var batch = PairCollator.Collate([.. chunk.Select(i => pairs[i])], padTokenId, device);
-                var logits = model.forward(batch.InputIds, batch.AttentionMask); // (2B, T, V)
-                var output = OrpoLoss.Compute(logits, batch, beta);
+                var output = OrpoPass.Evaluate(model, batch, beta).Stats.ToHost(); // logits in chunks, never whole
                 metrics.Add(output);
                 for (var k = 0; k < chunk.Length; k++)
                     perPair[chunk[k]] = new PairEval(lines?[chunk[k]] ?? chunk[k] + 1, output.ChosenLogps[k], output.RejectedLogps[k], output.LogOdds[k]);

@@ -1,5 +1,6 @@
-// Grouped-query self-attention with rotary embeddings (Hugging Face LlamaAttention / Qwen2Attention), no dropout.
-// Projections run through .call() so forward hooks (a LoRA adapter, Training/Lora.cs) apply; keys stay Hugging Face's.
+// Grouped-query self-attention with rotary embeddings (Hugging Face LlamaAttention / Qwen2Attention / Qwen3Attention),
+// no dropout. Qwen3 adds q_norm / k_norm: an RMSNorm over each head's width before RoPE. Projections run through
+// .call() so forward hooks (a LoRA adapter, Trainer/Lora.cs) apply; keys stay Hugging Face's.
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -8,15 +9,21 @@ namespace Pipeline.Training.Model;
 public sealed class Attention : nn.Module<Tensor, RopeAngles, Tensor?, Tensor>
 {
     private readonly Linear q_proj, k_proj, v_proj, o_proj;
+    private readonly RmsNorm? q_norm, k_norm; // Qwen3 only
     private readonly int nh, nkv, hs;
 
-    public Attention(LlamaConfig config) : base(nameof(Attention))
+    internal Attention(LlamaConfig config, ParameterAllocator weights) : base(nameof(Attention))
     {
         (nh, nkv, hs) = (config.NumAttentionHeads, config.KvHeads, config.HeadSize);
-        q_proj = nn.Linear(config.HiddenSize, nh * hs, hasBias: config.QkvBias);
-        k_proj = nn.Linear(config.HiddenSize, nkv * hs, hasBias: config.QkvBias);
-        v_proj = nn.Linear(config.HiddenSize, nkv * hs, hasBias: config.QkvBias);
-        o_proj = nn.Linear(nh * hs, config.HiddenSize, hasBias: config.OutputBias);
+        q_proj = weights.Linear(config.HiddenSize, nh * hs, hasBias: config.QkvBias);
+        k_proj = weights.Linear(config.HiddenSize, nkv * hs, hasBias: config.QkvBias);
+        v_proj = weights.Linear(config.HiddenSize, nkv * hs, hasBias: config.QkvBias);
+        o_proj = weights.Linear(nh * hs, config.HiddenSize, hasBias: config.OutputBias);
+        if (config.QkNorm)
+        {
+            q_norm = new RmsNorm(hs, config.RmsNormEps, weights);
+            k_norm = new RmsNorm(hs, config.RmsNormEps, weights);
+        }
         RegisterComponents();
     }
 
@@ -27,8 +34,12 @@ public sealed class Attention : nn.Module<Tensor, RopeAngles, Tensor?, Tensor>
     {
         using var scope = NewDisposeScope();
         var (b, t) = (x.shape[0], x.shape[1]);
-        var q = q_proj.call(x).view(b, t, nh, hs).transpose(1, 2);   // (B, nh, T, hs)
-        var k = k_proj.call(x).view(b, t, nkv, hs).transpose(1, 2);  // (B, nkv, T, hs)
+        var q = q_proj.call(x).view(b, t, nh, hs);                   // (B, T, nh, hs)
+        var k = k_proj.call(x).view(b, t, nkv, hs);                  // (B, T, nkv, hs)
+        if (q_norm is not null && k_norm is not null)
+            (q, k) = (q_norm.forward(q), k_norm.forward(k));         // per head, over hs
+        q = q.transpose(1, 2);                                       // (B, nh, T, hs)
+        k = k.transpose(1, 2);                                       // (B, nkv, T, hs)
         var v = v_proj.call(x).view(b, t, nkv, hs).transpose(1, 2);  // (B, nkv, T, hs)
         q = Rotary.Apply(q, rope);
         k = Rotary.Apply(k, rope);

@@ -9,12 +9,12 @@ public sealed class DecoderLayer : nn.Module<Tensor, RopeAngles, Tensor?, Tensor
     private readonly Attention self_attn;
     private readonly Mlp mlp;
 
-    public DecoderLayer(LlamaConfig config) : base(nameof(DecoderLayer))
+    internal DecoderLayer(LlamaConfig config, ParameterAllocator weights) : base(nameof(DecoderLayer))
     {
-        input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
-        self_attn = new Attention(config);
-        post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
-        mlp = new Mlp(config);
+        input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, weights);
+        self_attn = new Attention(config, weights);
+        post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, weights);
+        mlp = new Mlp(config, weights);
         RegisterComponents();
     }
 

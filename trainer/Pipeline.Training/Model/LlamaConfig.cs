@@ -1,5 +1,5 @@
-// Typed Hugging Face `config.json` for the Llama family (Llama 2/3/3.x, Mistral, Qwen2, SmolLM, TinyLlama).
-// Mirrors transformers' LlamaConfig / Qwen2Config field names; unknown fields survive a Load/Save round trip.
+// Typed Hugging Face `config.json` for the Llama family (Llama 2/3/3.x, Mistral, Qwen2 / 2.5, Qwen3, SmolLM, TinyLlama).
+// Mirrors transformers' LlamaConfig / Qwen2Config / Qwen3Config field names; unknown fields survive a Load/Save round trip.
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -8,7 +8,14 @@ namespace Pipeline.Training.Model;
 public sealed record LlamaConfig
 {
     /// <summary>model_type values whose forward pass this model reproduces exactly.</summary>
-    public static readonly IReadOnlySet<string> SupportedModelTypes = new HashSet<string> { "llama", "mistral", "qwen2" };
+    public static readonly IReadOnlySet<string> SupportedModelTypes = new SortedSet<string>(StringComparer.Ordinal) { "llama", "mistral", "qwen2", "qwen3" };
+
+    /// <summary>`architectures` values (transformers class names) of those model types.</summary>
+    public static readonly IReadOnlySet<string> SupportedArchitectures = new SortedSet<string>(StringComparer.Ordinal)
+        { "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM" };
+
+    /// <summary>transformers' Qwen3Config defaults head_dim to 128 whatever hidden_size / num_attention_heads is.</summary>
+    private const int Qwen3DefaultHeadDim = 128;
 
     public string ModelType { get; init; } = "llama";
     public string[]? Architectures { get; init; } = ["LlamaForCausalLM"];
@@ -19,7 +26,7 @@ public sealed record LlamaConfig
     public int NumAttentionHeads { get; init; }
     /// <summary>Grouped-query attention: key/value heads; null means one per query head.</summary>
     public int? NumKeyValueHeads { get; init; }
-    /// <summary>Per-head width; null means hidden_size / num_attention_heads.</summary>
+    /// <summary>Per-head width; null means hidden_size / num_attention_heads (Qwen3: 128).</summary>
     public int? HeadDim { get; init; }
     public int MaxPositionEmbeddings { get; init; } = 2048;
     public double RmsNormEps { get; init; } = 1e-6;
@@ -44,9 +51,11 @@ public sealed record LlamaConfig
 
     [JsonIgnore] public int? EosTokenId => EosTokenIds is [var first, ..] ? first : null;
     [JsonIgnore] public int KvHeads => NumKeyValueHeads ?? NumAttentionHeads;
-    [JsonIgnore] public int HeadSize => HeadDim ?? HiddenSize / NumAttentionHeads;
+    [JsonIgnore] public int HeadSize => HeadDim ?? (ModelType == "qwen3" ? Qwen3DefaultHeadDim : HiddenSize / NumAttentionHeads);
     [JsonIgnore] public bool QkvBias => AttentionBias || ModelType == "qwen2";
     [JsonIgnore] public bool OutputBias => AttentionBias;
+    /// <summary>Qwen3: RMSNorm (q_norm, k_norm) over each query and key head before RoPE.</summary>
+    [JsonIgnore] public bool QkNorm => ModelType == "qwen3";
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -87,8 +96,8 @@ public sealed record LlamaConfig
         if (!SupportedModelTypes.Contains(ModelType))
             Fail("model_type", $"unsupported architecture '{ModelType}' (supported: {string.Join(", ", SupportedModelTypes)}).");
         foreach (var arch in Architectures ?? [])
-            if (!arch.EndsWith("ForCausalLM", StringComparison.Ordinal))
-                Fail("architectures", $"unsupported architecture '{arch}' (only *ForCausalLM).");
+            if (!SupportedArchitectures.Contains(arch))
+                Fail("architectures", $"unsupported architecture '{arch}' (supported: {string.Join(", ", SupportedArchitectures)}).");
         if (HiddenAct != "silu")
             Fail("hidden_act", $"unsupported activation '{HiddenAct}' (only silu).");
         foreach (var (field, value) in new[] { ("vocab_size", VocabSize), ("hidden_size", HiddenSize),
@@ -96,7 +105,7 @@ public sealed record LlamaConfig
                      ("num_attention_heads", NumAttentionHeads), ("num_key_value_heads", KvHeads), ("head_dim", HeadSize) })
             if (value <= 0)
                 Fail(field, $"must be positive, got {value}.");
-        if (HeadDim is null && HiddenSize % NumAttentionHeads != 0)
+        if (HeadDim is null && ModelType != "qwen3" && HiddenSize % NumAttentionHeads != 0)
             Fail("hidden_size", $"{HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}; set head_dim.");
         if (NumAttentionHeads % KvHeads != 0)
             Fail("num_key_value_heads", $"{KvHeads} does not divide num_attention_heads {NumAttentionHeads}.");

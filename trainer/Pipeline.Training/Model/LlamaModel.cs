@@ -1,4 +1,5 @@
 // The decoder stack under the `model.` prefix (Hugging Face LlamaModel): embeddings, layers, final norm.
+// Its stages (Embed, Prepare, Layers, Norm) are open to gradient checkpointing (GradientCheckpointing.cs).
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -6,21 +7,23 @@ namespace Pipeline.Training.Model;
 
 public sealed class LlamaModel : nn.Module<Tensor, Tensor?, Tensor>
 {
-    private readonly Embedding embed_tokens;
+    private readonly TokenEmbedding embed_tokens;
     private readonly ModuleList<DecoderLayer> layers;
     private readonly RmsNorm norm;
     private readonly Rotary rotary;
 
-    public LlamaModel(LlamaConfig config) : base(nameof(LlamaModel))
+    internal LlamaModel(LlamaConfig config, ParameterAllocator weights) : base(nameof(LlamaModel))
     {
-        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
-        layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new DecoderLayer(config)).ToArray());
-        norm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
+        embed_tokens = weights.Embedding(config.VocabSize, config.HiddenSize);
+        layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new DecoderLayer(config, weights)).ToArray());
+        norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, weights);
         rotary = new Rotary(config);
         RegisterComponents();
     }
 
-    internal Parameter EmbeddingWeight => embed_tokens.weight!;
+    internal Parameter EmbeddingWeight => embed_tokens.Weight;
+    internal ModuleList<DecoderLayer> Layers => layers;
+    internal RmsNorm Norm => norm;
 
     public override Tensor forward(Tensor inputIds, Tensor? attentionMask) => Forward(inputIds, attentionMask, null);
 
@@ -31,19 +34,25 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor?, Tensor>
     internal Tensor Forward(Tensor inputIds, Tensor? attentionMask, KvCache? cache) // -> (B, T, C)
     {
         using var scope = NewDisposeScope();
+        var x = Embed(inputIds);                                                                     // (B, T, C)
+        var context = Prepare(inputIds, attentionMask, cache?.Length ?? 0, x.dtype);
+        for (var i = 0; i < layers.Count; i++)
+            x = layers[i].Forward(x, context.Rope, context.Mask, cache, i);
+        cache?.Advance(inputIds.shape[1]);
+        return norm.forward(x).MoveToOuterDisposeScope();                                           // (B, T, C)
+    }
+
+    internal Tensor Embed(Tensor inputIds) => embed_tokens.forward(inputIds); // (B, T) -> (B, T, C)
+
+    /// <summary>What every layer needs besides x: rotary angles for the positions and the attention mask.</summary>
+    internal LayerContext Prepare(Tensor inputIds, Tensor? attentionMask, long past, ScalarType dtype)
+    {
         var (b, t) = (inputIds.shape[0], inputIds.shape[1]);
-        var past = cache?.Length ?? 0;
         var device = inputIds.device;
         var positions = attentionMask is null
             ? arange(past, past + t, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(b, t) // (B, T)
             : (attentionMask.cumsum(1, ScalarType.Int64) - 1).clamp_min(0).narrow(1, past, t);       // (B, T)
-        var mask = AttendMask(attentionMask, t, past, device);                                        // (B|1, 1, T, S)
-        var x = embed_tokens.forward(inputIds);                                                      // (B, T, C)
-        var rope = rotary.Angles(positions, x.dtype);                                                // (B, 1, T, hs)
-        for (var i = 0; i < layers.Count; i++)
-            x = layers[i].Forward(x, rope, mask, cache, i);
-        cache?.Advance(t);
-        return norm.forward(x).MoveToOuterDisposeScope();                                           // (B, T, C)
+        return new LayerContext(rotary.Angles(positions, dtype), AttendMask(attentionMask, t, past, device)); // (B, 1, T, hs), (B|1, 1, T, S)
     }
 
     /// <summary>
@@ -65,3 +74,6 @@ public sealed class LlamaModel : nn.Module<Tensor, Tensor?, Tensor>
         return (allowed & notPadding) | (key == query);                                          // (B, 1, T, S)
     }
 }
+
+/// <summary>Rotary angles (B, 1, T, hs) and the attention mask (B|1, 1, T, S) or null for plain causal attention.</summary>
+internal sealed record LayerContext(RopeAngles Rope, Tensor? Mask);

@@ -10,9 +10,9 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     private readonly Parameter weight;
     private readonly double eps;
 
-    public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
+    internal RmsNorm(long size, double eps, ParameterAllocator weights) : base(nameof(RmsNorm))
     {
-        weight = new Parameter(ones(size));
+        weight = weights.Ones(size);
         this.eps = eps;
         RegisterComponents();
     }

@@ -1,17 +1,51 @@
 // Accumulates ORPO results over any number of batches and reports them under TRL's metric names, as if all pairs had
-// been one batch: nll_loss is the token mean over all chosen tokens, everything else a mean over pairs.
+// been one batch: nll_loss is the token mean over all chosen tokens, everything else a mean over pairs. Statistics added
+// on the device stay there until the metrics are read: one copy to the host per logging step, none per micro-step.
+using static TorchSharp.torch;
+
 namespace Pipeline.Training.Orpo;
 
-public sealed class OrpoMetrics(double beta)
+public sealed class OrpoMetrics(double beta) : IDisposable
 {
     private readonly List<double> _chosen = [], _rejected = [], _logOdds = [], _ratio = [];
+    private readonly List<OrpoStats> _pending = []; // on the device, owned here
     private double _nllSum, _chosenLogits, _rejectedLogits;
     private long _nllTokens, _logitsCount;
 
-    public int Pairs => _chosen.Count;
-    public long NllTokens => _nllTokens;
+    public int Pairs => Flushed()._chosen.Count;
+    public long NllTokens => Flushed()._nllTokens;
 
-    public void Add(OrpoLossOutput o)
+    /// <summary>Keeps device statistics for later (no host sync); takes them out of the caller's dispose scope.</summary>
+    public void Add(OrpoStats stats)
+    {
+        stats.Sums.DetachFromDisposeScope();
+        stats.PerPair.DetachFromDisposeScope();
+        _pending.Add(stats);
+    }
+
+    /// <summary>Takes over everything <paramref name="other"/> holds (its device statistics without reading them).</summary>
+    public void Add(OrpoMetrics other)
+    {
+        _pending.AddRange(other._pending);
+        other._pending.Clear();
+        if (other._chosen.Count > 0)
+            Add(new OrpoHostStats(other._nllSum, other._nllTokens, [.. other._chosen], [.. other._rejected], [.. other._logOdds],
+                [.. other._ratio], other._chosenLogits, other._rejectedLogits, other._logitsCount));
+        other.Clear();
+    }
+
+    /// <summary>Forgets everything added (a new logging window).</summary>
+    public void Clear()
+    {
+        Dispose();
+        _chosen.Clear();
+        _rejected.Clear();
+        _logOdds.Clear();
+        _ratio.Clear();
+        (_nllSum, _chosenLogits, _rejectedLogits, _nllTokens, _logitsCount) = (0, 0, 0, 0, 0);
+    }
+
+    public void Add(OrpoHostStats o)
     {
         _chosen.AddRange(o.ChosenLogps);
         _rejected.AddRange(o.RejectedLogps);
@@ -24,14 +58,15 @@ public sealed class OrpoMetrics(double beta)
         _logitsCount += o.LogitsCountPerHalf;
     }
 
-    public double NllLoss => _nllSum / _nllTokens;
+    public double NllLoss => Flushed()._nllSum / _nllTokens;
 
     /// <summary>nll - beta * mean(logsigmoid(log_odds)): TRL's loss over everything added.</summary>
     public double Loss => NllLoss - beta * _ratio.Average();
 
-    /// <summary>TRL names (`rewards/chosen`, ...), with <paramref name="prefix"/> ("eval_") prepended.</summary>
+    /// <summary>TRL names (`rewards/chosen`, ...), with <paramref name="prefix"/> ("eval_") prepended. Reads pending device statistics.</summary>
     public IReadOnlyDictionary<string, double> ToDictionary(string prefix = "", bool includeLogits = true)
     {
+        Flushed();
         if (Pairs == 0) throw new InvalidOperationException("No pairs were evaluated.");
         var correct = _chosen.Zip(_rejected).Count(p => beta * p.First > beta * p.Second);
         var metrics = new Dictionary<string, double>
@@ -54,5 +89,30 @@ public sealed class OrpoMetrics(double beta)
             metrics[prefix + "logits/rejected"] = _rejectedLogits / _logitsCount;
         }
         return metrics;
+    }
+
+    /// <summary>Copies every pending batch's statistics to the host in one transfer (a sync point).</summary>
+    private OrpoMetrics Flushed()
+    {
+        if (_pending.Count == 0)
+            return this;
+        using (var scope = NewDisposeScope())
+        {
+            var sums = cat([.. _pending.Select(p => p.Sums.unsqueeze(0))]);  // (N, 4)
+            var perPair = cat([.. _pending.Select(p => p.PerPair)], 1);      // (4, sum of B)
+            Add(OrpoHostStats.From(sums, perPair, _pending.Sum(p => p.LogitsCountPerHalf)));
+        }
+        Dispose();
+        return this;
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _pending)
+        {
+            p.Sums.Dispose();
+            p.PerPair.Dispose();
+        }
+        _pending.Clear();
     }
 }

@@ -68,12 +68,15 @@ public sealed class LoraAdapter : nn.Module
     /// <summary>As TRL's disable_dropout_in_model, which also zeroes PEFT's lora_dropout: the adapter then runs without dropout.</summary>
     public void DisableDropout() => ActiveDropout = 0;
 
-    /// <summary>y + s B A dropout(x), computed in the adapter's dtype as PEFT does. x (..., in), y (..., out).</summary>
+    /// <summary>
+    /// y + s B A dropout(x) as PEFT's lora.Linear: the adapter runs in its own dtype (float32) and the sum is taken there,
+    /// then cast back to y's dtype, so a bf16 base rounds once. x (..., in), y (..., out).
+    /// </summary>
     private Tensor AddDelta(nn.Module<Tensor, Tensor> layer, Tensor x, Tensor y, LoraPair pair)
     {
         var h = layer.training && ActiveDropout > 0 ? nn.functional.dropout(x, ActiveDropout, training: true) : x;
-        var delta = nn.functional.linear(nn.functional.linear(h.to_type(pair.A.dtype), pair.A), pair.B); // (..., r) -> (..., out)
-        return y + (delta * Options.Scaling).to_type(y.dtype);
+        var delta = nn.functional.linear(nn.functional.linear(h.to_type(pair.A.dtype), pair.A), pair.B) * Options.Scaling; // (..., out)
+        return y.dtype == delta.dtype ? y + delta : (y.to_type(delta.dtype) + delta).to_type(y.dtype);
     }
 
     /// <summary>
@@ -85,10 +88,48 @@ public sealed class LoraAdapter : nn.Module
         using var _ = no_grad();
         foreach (var (_, layer, pair, unhook) in _layers)
         {
-            layer.weight!.add_(pair.B.matmul(pair.A).mul(Options.Scaling).to_type(layer.weight.dtype)); // (out, in)
+            MergeInto(layer, pair);
             unhook();
         }
         _layers.Clear();
+    }
+
+    /// <summary>
+    /// Writes W0 + s B A into the same-named layers of <paramref name="model"/> (the base loaded again in its stored
+    /// dtype, so a float32 base keeps its precision even when training ran in bf16). The adapter stays attached where it was.
+    /// </summary>
+    public void MergeInto(nn.Module model)
+    {
+        var linears = model.named_modules().Where(m => m.module is Linear).ToDictionary(m => m.name, m => (Linear)m.module);
+        using var _ = no_grad();
+        foreach (var (name, _, pair, _) in _layers)
+            MergeInto(linears.TryGetValue(name, out var layer) ? layer : throw new InvalidDataException($"the model has no layer '{name}' to merge into."), pair);
+    }
+
+    /// <summary>The sum is taken in float32 and rounded once into the weight's dtype (bf16: the nearest bf16 to W0 + s B A).</summary>
+    private void MergeInto(Linear layer, LoraPair pair)
+    {
+        using var scope = NewDisposeScope();
+        var w = layer.weight!;                                                                            // (out, in)
+        w.copy_(w.to_type(ScalarType.Float32) + pair.B.to_type(ScalarType.Float32).matmul(pair.A.to_type(ScalarType.Float32)) * Options.Scaling);
+    }
+
+    /// <summary>Reads A and B of every adapted layer from a PEFT adapter folder written by <see cref="SavePeft"/>.</summary>
+    public void LoadPeft(string dir)
+    {
+        var path = Path.Combine(dir, "adapter_model.safetensors");
+        var targets = new Dictionary<string, Tensor>();
+        foreach (var (name, _, pair, _) in _layers)
+        {
+            targets[$"base_model.model.{name}.lora_A.weight"] = pair.A;
+            targets[$"base_model.model.{name}.lora_B.weight"] = pair.B;
+        }
+        var entries = Safetensors.ReadHeaders(path).SelectMany(h => h.Tensors.Values).ToDictionary(e => e.Name);
+        var missing = targets.Keys.Where(k => !entries.ContainsKey(k) || !entries[k].Shape.SequenceEqual(targets[k].shape)).Order(StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+            throw new InvalidDataException($"{path}: missing or misshapen adapter weights: {string.Join(", ", missing)}.");
+        using var _ = no_grad();
+        Safetensors.ReadInto(path, targets);
     }
 
     /// <summary>PEFT layout: adapter_config.json and adapter_model.safetensors (base_model.model.&lt;name&gt;.lora_A.weight).</summary>

@@ -7,6 +7,7 @@ using Pipeline.Shared.Tokenization;
 using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Data;
 using Pipeline.Training.Evaluation;
+using Pipeline.Training.Model;
 using Pipeline.Training.Orpo;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -38,6 +39,7 @@ public static class OrpoTrainer
             return finished;
         }
         var device = torch.device(job.Device);
+        var memory = MemoryMeter.Start(device); // before loading: the run's peak includes the model
         random.manual_seed(c.Seed);
 
         var tokenizer = HfTokenizer.Load(job.ModelDir);
@@ -48,22 +50,52 @@ public static class OrpoTrainer
         if (train.Pairs.Count == 0)
             throw new InvalidDataException($"{job.DataPath}: every pair was dropped ({train.Dropped.Count}; first: line {train.Dropped[0].Line}, {train.Dropped[0].Reason}).");
 
-        using var model = HfModelFolder.Load(job.ModelDir, device);
-        using var adapter = c.Lora is { } lora ? LoraAdapter.Attach(model, lora) : null;
-        if (c.DisableDropout) adapter?.DisableDropout(); // TRL disables every dropout of the PEFT model, lora_dropout included
-        var result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device, adapter, checkpointAndStop);
-
-        // Full fine-tuning writes the model; LoRA writes the PEFT adapter, and the merged model in merged/ on request.
-        if (adapter is null) HfModelFolder.Save(model, job.OutputDir);
-        else adapter.SavePeft(job.OutputDir, Path.GetFullPath(job.ModelDir));
+        TrainResult result;
+        using var adapter = TrainAndSave(job, train, eval, progress, ct, checkpointAndStop, device, memory, out result);
         if (adapter is not null && c.MergeAdapter)
         {
-            adapter.Merge(); // W0 + s B A into the base weights (the adapter is saved above)
-            HfModelFolder.Save(model, Path.Combine(job.OutputDir, TrainOutput.MergedFolder));
+            // Merged from the base loaded again in its stored dtype (the training model is gone by now): W0 + s B A in
+            // float32, rounded once into the base's dtype.
+            using var merged = HfModelFolder.Load(job.ModelDir, device);
+            adapter.MergeInto(merged);
+            HfModelFolder.Save(merged, Path.Combine(job.OutputDir, TrainOutput.MergedFolder));
             CopyTokenizer(job.ModelDir, Path.Combine(job.OutputDir, TrainOutput.MergedFolder));
         }
         CopyTokenizer(job.ModelDir, job.OutputDir);
         return result;
+    }
+
+    /// <summary>
+    /// The dtype to load the base in. Frozen under LoRA: as stored (bf16 with bf16: true). Fully trained: float32, or as
+    /// stored under bf16, where the float32 master weights are taken from the stored values. Null: as stored.
+    /// </summary>
+    internal static ScalarType? LoadDtype(OrpoConfig c) =>
+        c.UsePeft ? (c.Bf16 ? ScalarType.BFloat16 : null) : (c.Bf16 ? null : ScalarType.Float32);
+
+    /// <summary>
+    /// Loads the base in the dtype the run computes in, trains and writes the model (full fine-tuning) or the PEFT
+    /// adapter, and frees the model; returns the adapter, whose weights outlive the model for merging.
+    /// </summary>
+    private static LoraAdapter? TrainAndSave(TrainJob job, TokenizedData train, TokenizedData? eval, IProgress<TrainProgress>? progress,
+        CancellationToken ct, CancellationToken checkpointAndStop, Device device, MemoryMeter memory, out TrainResult result)
+    {
+        var c = job.Config;
+        using var model = HfModelFolder.Load(job.ModelDir, device, LoadDtype(c));
+        var adapter = c.Lora is { } lora ? LoraAdapter.Attach(model, lora) : null;
+        try
+        {
+            if (c.DisableDropout) adapter?.DisableDropout(); // TRL disables every dropout of the PEFT model, lora_dropout included
+            result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device, adapter, checkpointAndStop, memory);
+            // Full fine-tuning writes the model; LoRA writes the PEFT adapter, and the merged model in merged/ on request.
+            if (adapter is null) HfModelFolder.Save(model, job.OutputDir);
+            else adapter.SavePeft(job.OutputDir, Path.GetFullPath(job.ModelDir));
+            return adapter;
+        }
+        catch
+        {
+            adapter?.Dispose();
+            throw;
+        }
     }
 
     private static void CopyTokenizer(string from, string to)
@@ -73,15 +105,21 @@ public static class OrpoTrainer
     }
 
     /// <summary>
-    /// The loop. <paramref name="model"/> maps (ids, mask) (B, T) to logits (B, T, V); <paramref name="trainable"/> (default:
-    /// the model; a LoRA adapter) owns the parameters that are optimized and checkpointed.
+    /// The loop. <paramref name="trainable"/> (default: the model; a LoRA adapter) owns the parameters that are optimized
+    /// and checkpointed. <paramref name="memory"/> (default: started here) measures the run's memory for the summary.
     /// </summary>
     public static TrainResult Train(
-        nn.Module<Tensor, Tensor?, Tensor> model, TokenizedData train, TokenizedData? eval, OrpoConfig c, string outputDir,
+        CausalLm model, TokenizedData train, TokenizedData? eval, OrpoConfig c, string outputDir,
         bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, Device? device = null, nn.Module? trainable = null,
-        CancellationToken checkpointAndStop = default)
+        CancellationToken checkpointAndStop = default, MemoryMeter? memory = null)
     {
-        using var mixed = c.Bf16 ? Bf16MasterWeights.Attach(model) : null;
+        memory ??= MemoryMeter.Start(device ?? CPU);
+        CheckDropoutReplay(c, device, trainable);
+        // bf16: forward and backward in bfloat16. Full fine-tuning updates float32 master copies (Bf16MasterWeights);
+        // LoRA's adapters are float32 already (PEFT's autocast_adapter_dtype), so only the frozen base turns bf16.
+        using var mixed = c.Bf16 && trainable is null ? Bf16MasterWeights.Attach(model) : null;
+        if (c.Bf16 && trainable is not null && model.Dtype != ScalarType.BFloat16)
+            model.to(ScalarType.BFloat16);
         var owner = mixed ?? trainable ?? model;
         Directory.CreateDirectory(outputDir);
         int accum = c.GradientAccumulationSteps, batchSize = c.PerDeviceTrainBatchSize;
@@ -128,12 +166,13 @@ public static class OrpoTrainer
         }
 
         var clock = Stopwatch.StartNew();
-        var window = new OrpoMetrics(c.Beta);
+        using var window = new OrpoMetrics(c.Beta);
         double windowLoss = 0, windowGradNorm = 0;
         int windowSteps = 0, firstStep = state.GlobalStep;
         long windowTokens = 0;
         var windowClock = Stopwatch.StartNew();
         model.train();
+        memory.SetupDone();
 
         for (var step = state.GlobalStep; step < totalSteps; step++)
         {
@@ -148,75 +187,50 @@ public static class OrpoTrainer
             var lr = c.LearningRate * schedule.Factor(step);
             optimizer.LearningRate = lr;
 
-            // Normalise by the whole optimizer step (all micro-batches), not per micro-batch as TRL does, so the NLL is
-            // a token mean over the step and batch 8 x accumulation 1 == batch 1 x accumulation 8 even for unequal
-            // lengths. With accumulation 1 this is exactly TRL's loss.
             var micro = Enumerable.Range(0, accum).Select(k => MicroBatch(state.MicroBatchesConsumed + k)).ToList();
-            var normalizer = new OrpoNormalizer(
-                micro.Sum(b => b.Sum(i => (double)train.Pairs[i].ChosenIds.Length - 1)), micro.Sum(b => b.Length));
-            double stepLoss = 0;
-            long stepTokens = 0, stepPositions = 0;
-            var stepMetrics = new List<OrpoLossOutput>();
-            foreach (var indices in micro)
+            var outcome = TrainStep(model, train, micro, c, device, mixed, parameters, optimizer, window);
+            memory.StepDone();
+            if (!outcome.Updated)
             {
-                using var scope = NewDisposeScope();
-                var batch = PairCollator.Collate([.. indices.Select(i => train.Pairs[i])], train.PadTokenId, device);
-                var logits = model.forward(batch.InputIds, batch.AttentionMask); // (2B, T, V)
-                var output = OrpoLoss.Compute(logits, batch, c.Beta, normalizer);
-                output.Loss.backward();
-                mixed?.PullGradients();
-                stepLoss += output.Loss.to_type(ScalarType.Float64).item<double>(); // sync point: logged loss
-                stepMetrics.Add(output);
-                stepTokens += indices.Sum(i => (long)train.Pairs[i].Tokens);
-                stepPositions += batch.InputIds.numel();
-            }
-            var gradNorm = nn.utils.clip_grad_norm_(parameters, c.MaxGradNorm > 0 ? c.MaxGradNorm : double.MaxValue);
-
-            if (!double.IsFinite(stepLoss) || !double.IsFinite(gradNorm))
-            {
-                optimizer.ZeroGrad();
-                var reason = $"step {step + 1}: loss {stepLoss}, grad_norm {gradNorm} is not finite";
+                var reason = $"step {step + 1}: loss {outcome.Loss}, grad_norm {outcome.GradNorm} is not finite";
                 if (!c.SkipNonfiniteSteps)
                     throw new NonFiniteLossException($"{reason}; stopped before the update (last checkpoint: {existing.LastOrDefault() ?? "none"}, set skip_nonfinite_steps to skip such steps).");
                 state = state with { GlobalStep = step + 1, MicroBatchesConsumed = state.MicroBatchesConsumed + accum, SkippedSteps = state.SkippedSteps + 1 };
                 continue;
             }
-            optimizer.Step();
-            optimizer.ZeroGrad();
-            mixed?.PushWeights();
 
             state = state with
             {
                 GlobalStep = step + 1,
                 MicroBatchesConsumed = state.MicroBatchesConsumed + accum,
-                TrainLossSum = state.TrainLossSum + stepLoss,
-                TokensSeen = state.TokensSeen + stepTokens,
-                PaddedPositions = state.PaddedPositions + stepPositions - stepTokens,
-                RealPositions = state.RealPositions + stepTokens,
+                TrainLossSum = state.TrainLossSum + outcome.Loss,
+                TokensSeen = state.TokensSeen + outcome.Tokens,
+                PaddedPositions = state.PaddedPositions + outcome.Positions - outcome.Tokens,
+                RealPositions = state.RealPositions + outcome.Tokens,
             };
-            foreach (var o in stepMetrics) window.Add(o);
-            windowLoss += stepLoss;
-            windowGradNorm += gradNorm;
+            windowLoss += outcome.Loss;
+            windowGradNorm += outcome.GradNorm;
             windowSteps++;
-            windowTokens += stepTokens;
+            windowTokens += outcome.Tokens;
 
             var done = step + 1;
             var epoch = (double)state.MicroBatchesConsumed / batchesPerEpoch;
             if (done % c.LoggingSteps == 0 || done == totalSteps)
             {
                 var tokensPerSecond = windowTokens / Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
-                var values = new Dictionary<string, double>(window.ToDictionary())
+                var values = new Dictionary<string, double>(HostSync.LoggedMetrics(window))
                 {
                     ["loss"] = windowLoss / windowSteps,
                     ["learning_rate"] = lr,
                     ["grad_norm"] = windowGradNorm / windowSteps,
                     ["tokens_per_second"] = tokensPerSecond,
+                    ["peak_memory_bytes"] = memory.PeakBytes,
                 };
                 metricsLog.Write(done, epoch, values);
                 tensorBoard.Scalars(done, values.Select(v => new KeyValuePair<string, double>("train/" + v.Key, v.Value)));
                 var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (done - firstStep) * (totalSteps - done));
                 progress?.Report(new TrainProgress(done, totalSteps, epoch, values["loss"], lr, values["grad_norm"], tokensPerSecond, eta, values));
-                window = new OrpoMetrics(c.Beta);
+                window.Clear();
                 (windowLoss, windowGradNorm, windowSteps, windowTokens) = (0, 0, 0, 0);
                 windowClock.Restart();
             }
@@ -243,10 +257,69 @@ public static class OrpoTrainer
         var result = new TrainResult(
             state.GlobalStep, totalSteps, state.TrainLossSum / updates, runtime,
             (double)updates * batchSize * accum / runtime, state.TokensSeen / runtime,
-            Process.GetCurrentProcess().PeakWorkingSet64, train.Pairs.Count, train.Dropped.Count, state.SkippedSteps,
-            state.PaddedPositions / (double)Math.Max(1, state.PaddedPositions + state.RealPositions), resumedFrom, outputDir);
+            memory.PeakBytes, train.Pairs.Count, train.Dropped.Count, state.SkippedSteps,
+            state.PaddedPositions / (double)Math.Max(1, state.PaddedPositions + state.RealPositions), resumedFrom, outputDir)
+        {
+            PeakMemoryKind = memory.Kind, MemoryAfterSetupBytes = memory.AfterSetupBytes, MemoryBetweenStepsBytes = memory.BetweenStepsBytes,
+        };
         WriteSummary(result);
         return result;
+    }
+
+    /// <summary>What one optimizer step did: whether it updated (loss and gradient norm finite), its loss and norm, its tokens.</summary>
+    private sealed record StepOutcome(bool Updated, double Loss, double GradNorm, long Tokens, long Positions);
+
+    /// <summary>
+    /// One optimizer step: forward and backward of every micro-batch, clipping, the non-finite guard, the AdamW update.
+    /// It reads the device once (HostSync.StepGuard); the ORPO statistics stay there, added to <paramref name="window"/>
+    /// when the step updates.
+    /// </summary>
+    private static StepOutcome TrainStep(CausalLm model, TokenizedData train, IReadOnlyList<int[]> micro, OrpoConfig c, Device? device,
+        Bf16MasterWeights? mixed, IReadOnlyList<Parameter> parameters, AdamW optimizer, OrpoMetrics window)
+    {
+        // Normalise by the whole optimizer step (all micro-batches), not per micro-batch as TRL does, so the NLL is a
+        // token mean over the step and batch 8 x accumulation 1 == batch 1 x accumulation 8 even for unequal lengths.
+        // With accumulation 1 this is exactly TRL's loss.
+        var normalizer = new OrpoNormalizer(
+            micro.Sum(b => b.Sum(i => (double)train.Pairs[i].ChosenIds.Length - 1)), micro.Sum(b => b.Length));
+        using var scope = NewDisposeScope();
+        using var stepMetrics = new OrpoMetrics(c.Beta);
+        var loss = zeros(Array.Empty<long>(), ScalarType.Float64, device);     // () summed over micro-batches
+        long tokens = 0, positions = 0;
+        foreach (var indices in micro)
+        {
+            using var microScope = NewDisposeScope();
+            var batch = PairCollator.Collate([.. indices.Select(i => train.Pairs[i])], train.PadTokenId, device);
+            var output = OrpoPass.ForwardBackward(model, batch, c.Beta, normalizer, c.GradientCheckpointing);
+            mixed?.PullGradients();
+            loss.add_(output.Loss.to_type(ScalarType.Float64));
+            stepMetrics.Add(output.Stats);
+            tokens += indices.Sum(i => (long)train.Pairs[i].Tokens);
+            positions += batch.InputIds.numel();
+        }
+        var gradNorm = GradientClipping.ClipGradNorm(parameters, c.MaxGradNorm);
+        var (lossValue, normValue) = HostSync.StepGuard(loss, gradNorm); // sync point: the guard needs them before the update
+        if (!double.IsFinite(lossValue) || !double.IsFinite(normValue))
+        {
+            optimizer.ZeroGrad();
+            return new StepOutcome(false, lossValue, normValue, tokens, positions);
+        }
+        optimizer.Step();
+        optimizer.ZeroGrad();
+        mixed?.PushWeights();
+        window.Add(stepMetrics);
+        return new StepOutcome(true, lossValue, normValue, tokens, positions);
+    }
+
+    /// <summary>
+    /// Gradient checkpointing replays dropout from the torch CPU RNG state; TorchSharp 0.107 exposes no CUDA RNG state,
+    /// so on CUDA an active adapter dropout would draw other masks in the recomputation and give wrong gradients.
+    /// </summary>
+    private static void CheckDropoutReplay(OrpoConfig c, Device? device, nn.Module? trainable)
+    {
+        if (c.GradientCheckpointing && device?.type == DeviceType.CUDA && trainable is LoraAdapter { ActiveDropout: > 0 })
+            throw new InvalidDataException("gradient_checkpointing with an active lora_dropout is not supported on CUDA " +
+                "(the recomputed layers could not replay the dropout masks): set disable_dropout true or lora_dropout 0.");
     }
 
     private static void WriteSummary(TrainResult r)
@@ -259,6 +332,9 @@ public static class OrpoTrainer
             ["train_tokens_per_second"] = r.TrainTokensPerSecond,
             ["train_loss"] = r.TrainLoss,
             ["peak_memory_bytes"] = r.PeakMemoryBytes,
+            ["peak_memory_kind"] = r.PeakMemoryKind,
+            ["memory_after_setup_bytes"] = r.MemoryAfterSetupBytes,
+            ["memory_between_steps_bytes"] = r.MemoryBetweenStepsBytes,
             ["pairs_used"] = r.PairsUsed,
             ["pairs_dropped"] = r.PairsDropped,
             ["skipped_steps"] = r.SkippedSteps,

@@ -51,6 +51,13 @@ public sealed record TrainResult(
 {
     /// <summary>True when --resume found the run finished: nothing was trained or written, figures are the summary's.</summary>
     public bool AlreadyComplete { get; init; }
+
+    /// <summary>What <see cref="PeakMemoryBytes"/> measures: "cpu_rss" (peak RSS of the run) or "cuda_device_in_use".</summary>
+    public string PeakMemoryKind { get; init; } = "cpu_rss";
+    /// <summary>Memory once the model, adapter and optimizer were in place, before the first step.</summary>
+    public long MemoryAfterSetupBytes { get; init; }
+    /// <summary>The most memory seen between two steps: what steps leave behind (compare with <see cref="MemoryAfterSetupBytes"/>).</summary>
+    public long MemoryBetweenStepsBytes { get; init; }
 }
 
 /// <summary>The run stopped because a loss or gradient was NaN or infinite; the last good checkpoint stays.</summary>

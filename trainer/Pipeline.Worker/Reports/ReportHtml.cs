@@ -41,6 +41,8 @@ public static class ReportHtml
         }
         h.AppendLine("</table>");
 
+        if (ReportMarkdown.PeakMemory(r) is { } memory)
+            h.AppendLine(CultureInfo.InvariantCulture, $"<p>{E(memory)}.</p>");
         h.AppendLine("<h2>Training curves</h2>");
         var curves = new[]
         {

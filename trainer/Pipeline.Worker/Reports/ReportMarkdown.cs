@@ -55,6 +55,11 @@ public static class ReportMarkdown
                 md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- after{Mark(s.AfterMark)}: {Inline(s.After)}"));
             }
         }
+        if (PeakMemory(r) is { } memory)
+        {
+            md.AppendLine();
+            md.AppendLine(memory + ".");
+        }
         md.AppendLine();
         md.AppendLine("Charts of the training and held-out curves, and every held-out pair, are in report.html.");
         return md.ToString();
@@ -68,6 +73,12 @@ public static class ReportMarkdown
 
     public static IEnumerable<string> MetricNames(EvaluationReport r) =>
         r.MetricsBefore.Keys.Concat(r.MetricsAfter.Keys).Concat(r.MetricsLatest?.Keys ?? []).Distinct().Order(StringComparer.Ordinal);
+
+    /// <summary>The run's peak memory as the trainer logged it (peak_memory_bytes in metrics.jsonl), or null when not logged.</summary>
+    public static string? PeakMemory(EvaluationReport r) =>
+        r.History.Select(h => h.Metrics.TryGetValue("peak_memory_bytes", out var b) ? b : 0).DefaultIfEmpty(0).Max() is var bytes and > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"Peak memory of the training run: {bytes / (1L << 30):0.00} GiB (peak RSS on the CPU, device memory in use on CUDA)")
+            : null;
 
     public static string Cell(IReadOnlyDictionary<string, double>? metrics, string name) =>
         metrics is not null && metrics.TryGetValue(name, out var v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "—";

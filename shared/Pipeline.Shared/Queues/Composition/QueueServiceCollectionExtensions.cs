@@ -42,6 +42,7 @@ public static class QueueServiceCollectionExtensions
             {
                 QueueTransport.ServiceBus => new ServiceBusConsumer(
                     sp.GetRequiredService<ServiceBusClient>().CreateReceiver(o.QueueName, ServiceBusConsumer.ReceiverOptions),
+                    sp.GetRequiredService<ServiceBusClient>().CreateSender(o.QueueName),
                     o, sp.GetRequiredService<ILogger<ServiceBusConsumer>>()),
                 _ => new StorageQueueConsumer(
                     StorageQueueClients.Create(o, o.QueueName, sp.GetRequiredService<TokenCredential>()),

@@ -12,15 +12,20 @@ public sealed class ServiceBusConsumer : ITrainingRequestConsumer
     private static readonly TimeSpan ShortestWait = TimeSpan.FromMilliseconds(200);
 
     private readonly ServiceBusReceiver _receiver;
+    private readonly ServiceBusSender _sender;
     private readonly QueueOptions _options;
     private readonly ILogger _logger;
 
     /// <param name="receiver">A peek-lock receiver on the queue, prefetch 0 (a held message must not wait in a buffer).</param>
-    public ServiceBusConsumer(ServiceBusReceiver receiver, QueueOptions options, ILogger<ServiceBusConsumer> logger)
+    /// <param name="sender">A sender on the same queue: a deferred message goes back as a scheduled copy.</param>
+    public ServiceBusConsumer(ServiceBusReceiver receiver, ServiceBusSender sender, QueueOptions options, ILogger<ServiceBusConsumer> logger)
     {
+        if (sender.EntityPath != receiver.EntityPath)
+            throw new ArgumentException($"the sender is for '{sender.EntityPath}', the receiver for '{receiver.EntityPath}'", nameof(sender));
         if (receiver.ReceiveMode != ServiceBusReceiveMode.PeekLock)
             throw new ArgumentException("the training-request receiver must use PeekLock", nameof(receiver));
         _receiver = receiver;
+        _sender = sender;
         _options = options;
         _logger = logger;
     }
@@ -60,7 +65,7 @@ public sealed class ServiceBusConsumer : ITrainingRequestConsumer
         }
         _logger.LogInformation("Received training request {RequestId} for {Target} (message {MessageId}, delivery {DeliveryCount})",
             decoded.Request!.RequestId, decoded.Request.Target, message.MessageId, message.DeliveryCount);
-        return new ServiceBusReceivedRequest(decoded.Request, body!, message, _receiver, _options, _logger);
+        return new ServiceBusReceivedRequest(decoded.Request, body!, message, _receiver, _sender, _options, _logger);
     }
 
     /// <summary>The body as text when it is a data section (what every publisher here sends); null for value or
@@ -75,5 +80,9 @@ public sealed class ServiceBusConsumer : ITrainingRequestConsumer
         await _receiver.DeadLetterMessageAsync(message, reason, description, cancellationToken);
     }
 
-    public ValueTask DisposeAsync() => _receiver.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _receiver.DisposeAsync();
+        await _sender.DisposeAsync();
+    }
 }

@@ -9,13 +9,15 @@ internal sealed class ServiceBusReceivedRequest : ReceivedRequest
 {
     private readonly ServiceBusReceivedMessage _message;
     private readonly ServiceBusReceiver _receiver;
+    private readonly ServiceBusSender _sender;
 
     public ServiceBusReceivedRequest(TrainingRequest request, string body, ServiceBusReceivedMessage message,
-        ServiceBusReceiver receiver, QueueOptions options, ILogger logger)
+        ServiceBusReceiver receiver, ServiceBusSender sender, QueueOptions options, ILogger logger)
         : base(request, body, message.MessageId, message.DeliveryCount, options, logger)
     {
         _message = message;
         _receiver = receiver;
+        _sender = sender;
         HeldUntil = message.LockedUntil;
     }
 
@@ -27,6 +29,20 @@ internal sealed class ServiceBusReceivedRequest : ReceivedRequest
 
     protected override Task DeadLetterCoreAsync(string reason, string description, CancellationToken cancellationToken) =>
         Guard(() => _receiver.DeadLetterMessageAsync(_message, reason, description, cancellationToken));
+
+    /// <summary>A scheduled copy, then complete. The copy's MessageId names the original's sequence number: the queue's
+    /// duplicate detection (on for the request id) would drop a copy with the original's id, and a retried deferral of
+    /// the same delivery is still recognised as one.</summary>
+    protected override async Task DeferCoreAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var copy = new ServiceBusMessage(_message)
+        {
+            MessageId = $"{Request.RequestId}~{_message.SequenceNumber}",
+            ScheduledEnqueueTime = DateTimeOffset.UtcNow + delay,
+        };
+        await _sender.SendMessageAsync(copy, cancellationToken);
+        await CompleteCoreAsync(cancellationToken);
+    }
 
     protected override async Task<DateTimeOffset> RenewCoreAsync(CancellationToken cancellationToken)
     {

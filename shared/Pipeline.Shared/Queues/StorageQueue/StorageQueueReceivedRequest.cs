@@ -44,6 +44,13 @@ internal sealed class StorageQueueReceivedRequest : ReceivedRequest
     protected override Task DeadLetterCoreAsync(string reason, string description, CancellationToken cancellationToken) =>
         _poison.MoveAsync(MessageId, _popReceipt, Body, DeliveryCount, _insertedOn, reason, description, cancellationToken);
 
+    protected override async Task DeferCoreAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        // The body exactly as delivered (the client does no encoding); the copy's dequeue count starts again at 0.
+        await _queue.SendMessageAsync(Body, visibilityTimeout: delay, timeToLive: null, cancellationToken);
+        await CompleteCoreAsync(cancellationToken);
+    }
+
     protected override Task<DateTimeOffset> RenewCoreAsync(CancellationToken cancellationToken) =>
         UpdateVisibilityAsync(_visibilityTimeout, cancellationToken);
 

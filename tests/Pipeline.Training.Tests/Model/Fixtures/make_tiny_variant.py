@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Writes tiny-qwen2-llama3/: a random tiny checkpoint and its logits from a float64 pure-Python forward pass that
-follows Hugging Face modeling_llama / modeling_qwen2 (RMSNorm, rotate_half RoPE with rope_scaling llama3, GQA via
-repeat_kv, q/k/v bias, SwiGLU, tied embeddings, explicit head_dim != hidden/heads). Standard library only; run once:
-    python3 make_tiny_variant.py   (output is committed; the C# parity test reads it)"""
+"""Writes two random tiny checkpoints and their logits from a float64 pure-Python forward pass that follows Hugging Face
+modeling_llama / modeling_qwen2 / modeling_qwen3 (RMSNorm, rotate_half RoPE, GQA via repeat_kv, SwiGLU):
+  tiny-qwen2-llama3/  Qwen2: q/k/v bias, rope_scaling llama3, tied embeddings, explicit head_dim != hidden/heads.
+  tiny-qwen3/         Qwen3: q_norm / k_norm (an RMSNorm over each query and key head before RoPE), no bias, untied
+                      lm_head, head_dim != hidden/heads, rope_theta 1e6.
+Standard library only; run once:
+    python3 make_tiny_variant.py   (output is committed; the C# parity tests read it)"""
 import json, math, os, random, struct
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tiny-qwen2-llama3")
-CONFIG = {
+HERE = os.path.dirname(os.path.abspath(__file__))
+QWEN2 = {
     "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 37, "hidden_size": 48,
     "intermediate_size": 40, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
     "head_dim": 16, "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 10000.0,
@@ -15,29 +18,42 @@ CONFIG = {
     "tie_word_embeddings": True, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
     "torch_dtype": "float32", "use_sliding_window": False,
 }
-INPUTS = [[1, 5, 9, 33, 12, 7, 7, 20, 3, 36, 4, 18, 25], [1, 30, 2, 14, 8, 11]]
-rng = random.Random(1234)
+QWEN3 = {
+    "architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "vocab_size": 41, "hidden_size": 48,
+    "intermediate_size": 56, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "head_dim": 16, "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+    "rope_scaling": None, "attention_bias": False, "tie_word_embeddings": False, "hidden_act": "silu",
+    "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32", "use_sliding_window": False,
+}
 f32 = lambda v: struct.unpack("<f", struct.pack("<f", v))[0]  # weights are stored as float32: round once
 
 
-def rand(rows, cols, std):
-    return [[f32(rng.gauss(0.0, std)) for _ in range(cols)] for _ in range(rows)]
-
-
-c = CONFIG
-H, I, V, nh, nkv, hd = c["hidden_size"], c["intermediate_size"], c["vocab_size"], 4, 2, c["head_dim"]
-W = {"model.embed_tokens.weight": rand(V, H, 1.0), "model.norm.weight": rand(1, H, 0.2)}
-W["model.norm.weight"] = [[f32(1.0 + w) for w in W["model.norm.weight"][0]]]
-for l in range(c["num_hidden_layers"]):
-    p = f"model.layers.{l}."
-    for name, rows, cols in [("self_attn.q_proj", nh * hd, H), ("self_attn.k_proj", nkv * hd, H),
-                             ("self_attn.v_proj", nkv * hd, H), ("self_attn.o_proj", H, nh * hd),
-                             ("mlp.gate_proj", I, H), ("mlp.up_proj", I, H), ("mlp.down_proj", H, I)]:
-        W[p + name + ".weight"] = rand(rows, cols, 1.0 / math.sqrt(cols))
-    for name, n in [("self_attn.q_proj", nh * hd), ("self_attn.k_proj", nkv * hd), ("self_attn.v_proj", nkv * hd)]:
-        W[p + name + ".bias"] = rand(1, n, 0.3)
-    for name in ["input_layernorm", "post_attention_layernorm"]:
-        W[p + name + ".weight"] = [[f32(1.0 + rng.gauss(0, 0.2)) for _ in range(H)]]
+def make_weights(c, seed):
+    """Random weights, drawn in a fixed order (the Qwen2 variant's order predates the Qwen3 one and must not move)."""
+    rng = random.Random(seed)
+    rand = lambda rows, cols, std: [[f32(rng.gauss(0.0, std)) for _ in range(cols)] for _ in range(rows)]
+    H, I, V = c["hidden_size"], c["intermediate_size"], c["vocab_size"]
+    nh, nkv, hd = c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
+    qkv_bias = c["model_type"] == "qwen2" or c.get("attention_bias", False)
+    W = {"model.embed_tokens.weight": rand(V, H, 1.0), "model.norm.weight": rand(1, H, 0.2)}
+    W["model.norm.weight"] = [[f32(1.0 + w) for w in W["model.norm.weight"][0]]]
+    for l in range(c["num_hidden_layers"]):
+        p = f"model.layers.{l}."
+        for name, rows, cols in [("self_attn.q_proj", nh * hd, H), ("self_attn.k_proj", nkv * hd, H),
+                                 ("self_attn.v_proj", nkv * hd, H), ("self_attn.o_proj", H, nh * hd),
+                                 ("mlp.gate_proj", I, H), ("mlp.up_proj", I, H), ("mlp.down_proj", H, I)]:
+            W[p + name + ".weight"] = rand(rows, cols, 1.0 / math.sqrt(cols))
+        if qkv_bias:
+            for name, n in [("self_attn.q_proj", nh * hd), ("self_attn.k_proj", nkv * hd), ("self_attn.v_proj", nkv * hd)]:
+                W[p + name + ".bias"] = rand(1, n, 0.3)
+        for name in ["input_layernorm", "post_attention_layernorm"]:
+            W[p + name + ".weight"] = [[f32(1.0 + rng.gauss(0, 0.2)) for _ in range(H)]]
+        if c["model_type"] == "qwen3":
+            for name in ["self_attn.q_norm", "self_attn.k_norm"]:
+                W[p + name + ".weight"] = [[f32(1.0 + rng.gauss(0, 0.3)) for _ in range(hd)]]
+    if not c["tie_word_embeddings"]:
+        W["lm_head.weight"] = rand(V, H, 1.0 / math.sqrt(H))
+    return W
 
 
 def linear(x, w, b=None):  # x (T, in), w (out, in) -> (T, out)
@@ -48,9 +64,11 @@ def rmsnorm(x, w, eps):
     return [[v / math.sqrt(sum(u * u for u in row) / len(row) + eps) * w[0][i] for i, v in enumerate(row)] for row in x]
 
 
-def inv_freq():
-    s = c["rope_scaling"]
+def inv_freq(c):
+    hd, s = c["head_dim"], c["rope_scaling"]
     freqs = [1.0 / c["rope_theta"] ** (2 * i / hd) for i in range(hd // 2)]
+    if s is None:
+        return freqs
     old, low, high, factor = s["original_max_position_embeddings"], s["low_freq_factor"], s["high_freq_factor"], s["factor"]
     out = []
     for f in freqs:
@@ -66,26 +84,33 @@ def inv_freq():
 
 
 def rope(v, pos, inv):  # v (hd): v * cos + rotate_half(v) * sin, rotate_half = cat(-x2, x1)
+    hd = len(v)
     half = hd // 2
     ang = [pos * f for f in inv] * 2
     rot = [-x for x in v[half:]] + v[:half]
     return [v[i] * math.cos(ang[i]) + rot[i] * math.sin(ang[i]) for i in range(hd)]
 
 
-def forward(ids):
-    T, inv, eps = len(ids), inv_freq(), c["rms_norm_eps"]
+def forward(c, W, ids):
+    T, inv, eps = len(ids), inv_freq(c), c["rms_norm_eps"]
+    nh, nkv, hd = c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
     x = [list(W["model.embed_tokens.weight"][i]) for i in ids]
     for l in range(c["num_hidden_layers"]):
         p = f"model.layers.{l}."
         h = rmsnorm(x, W[p + "input_layernorm.weight"], eps)
-        q = linear(h, W[p + "self_attn.q_proj.weight"], W[p + "self_attn.q_proj.bias"])
-        k = linear(h, W[p + "self_attn.k_proj.weight"], W[p + "self_attn.k_proj.bias"])
-        v = linear(h, W[p + "self_attn.v_proj.weight"], W[p + "self_attn.v_proj.bias"])
+        q = linear(h, W[p + "self_attn.q_proj.weight"], W.get(p + "self_attn.q_proj.bias"))
+        k = linear(h, W[p + "self_attn.k_proj.weight"], W.get(p + "self_attn.k_proj.bias"))
+        v = linear(h, W[p + "self_attn.v_proj.weight"], W.get(p + "self_attn.v_proj.bias"))
         att = [[0.0] * (nh * hd) for _ in range(T)]
         for head in range(nh):
             kvh = head // (nh // nkv)  # repeat_kv: query head -> its key/value head
-            qs = [rope(q[t][head * hd:(head + 1) * hd], t, inv) for t in range(T)]
-            ks = [rope(k[t][kvh * hd:(kvh + 1) * hd], t, inv) for t in range(T)]
+            qh = [q[t][head * hd:(head + 1) * hd] for t in range(T)]
+            kh = [k[t][kvh * hd:(kvh + 1) * hd] for t in range(T)]
+            if c["model_type"] == "qwen3":  # Qwen3Attention: q_norm(q_proj(x).view(..., hd)), k_norm likewise
+                qh = rmsnorm(qh, W[p + "self_attn.q_norm.weight"], eps)
+                kh = rmsnorm(kh, W[p + "self_attn.k_norm.weight"], eps)
+            qs = [rope(qh[t], t, inv) for t in range(T)]
+            ks = [rope(kh[t], t, inv) for t in range(T)]
             vs = [v[t][kvh * hd:(kvh + 1) * hd] for t in range(T)]
             for t in range(T):
                 scores = [sum(a * b for a, b in zip(qs[t], ks[s])) / math.sqrt(hd) for s in range(t + 1)]
@@ -103,10 +128,10 @@ def forward(ids):
         d = linear(act, W[p + "mlp.down_proj.weight"])
         x = [[a + b for a, b in zip(r1, r2)] for r1, r2 in zip(x, d)]
     x = rmsnorm(x, W["model.norm.weight"], eps)
-    return linear(x, W["model.embed_tokens.weight"])  # tied lm_head
+    return linear(x, W.get("lm_head.weight", W["model.embed_tokens.weight"]))  # tied: the embedding
 
 
-def write_safetensors(path):
+def write_safetensors(W, path):
     header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
     for name in sorted(W):
         rows = W[name]
@@ -121,9 +146,16 @@ def write_safetensors(path):
         f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
 
 
-os.makedirs(OUT, exist_ok=True)
-with open(os.path.join(OUT, "config.json"), "w") as f:
-    json.dump(CONFIG, f, indent=2)
-write_safetensors(os.path.join(OUT, "model.safetensors"))
-with open(os.path.join(OUT, "expected_logits.json"), "w") as f:
-    json.dump({"input_ids": INPUTS, "logits": [forward(ids) for ids in INPUTS]}, f)
+def write_variant(folder, config, seed, inputs):
+    out = os.path.join(HERE, folder)
+    os.makedirs(out, exist_ok=True)
+    W = make_weights(config, seed)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    write_safetensors(W, os.path.join(out, "model.safetensors"))
+    with open(os.path.join(out, "expected_logits.json"), "w") as f:
+        json.dump({"input_ids": inputs, "logits": [forward(config, W, ids) for ids in inputs]}, f)
+
+
+write_variant("tiny-qwen2-llama3", QWEN2, 1234, [[1, 5, 9, 33, 12, 7, 7, 20, 3, 36, 4, 18, 25], [1, 30, 2, 14, 8, 11]])
+write_variant("tiny-qwen3", QWEN3, 4321, [[1, 7, 40, 3, 3, 19, 28, 11, 2, 35, 6], [1, 22, 9, 17, 30]])
