@@ -17,6 +17,17 @@ public sealed class SupportAgentDataTests
     }
 
     [Fact]
+    public void Files_hold_conversations_a_user_prompt_and_assistant_answers_as_the_warm_up_saw_them()
+    {
+        var pair = SupportAgentData.Generate(1, 1)[0];
+        var line = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Encoding.UTF8.GetString(SupportAgentData.ToJsonl([pair])).TrimEnd('\n'))!;
+        Assert.Equal("user", line["prompt"]![0]!["role"]!.GetValue<string>());
+        Assert.Equal(pair.Prompt, line["prompt"]![0]!["content"]!.GetValue<string>());
+        Assert.Equal(("assistant", pair.Chosen), (line["chosen"]![0]!["role"]!.GetValue<string>(), line["chosen"]![0]!["content"]!.GetValue<string>()));
+        Assert.Equal(("assistant", pair.Rejected), (line["rejected"]![0]!["role"]!.GetValue<string>(), line["rejected"]![0]!["content"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public void Second_batch_shares_no_prompt_with_the_first()
     {
         var first = SupportAgentData.Generate(1, 150);

@@ -29,7 +29,7 @@ public sealed record WarmUpOptions(
     }
 }
 
-/// <summary>What the warm-up did: its loss at the start and the end (mean over the first and last 10 steps).</summary>
+/// <summary>What the warm-up did: its loss at the start and the end (mean over the first and last 10 steps, or half of a shorter run).</summary>
 public sealed record WarmUpResult(LlamaConfig Config, int TokenizerSize, double FirstLoss, double LastLoss, TimeSpan Elapsed);
 
 public static class DemoBaseModel
@@ -63,7 +63,8 @@ public static class DemoBaseModel
         using var model = new CausalLm(config, options.Seed);
         var losses = Train(model, data, options, ct);
         HfModelFolder.Save(model, dir);
-        return new WarmUpResult(config, vocabulary.Size, losses.Take(10).Average(), losses.TakeLast(10).Average(), clock.Elapsed);
+        var window = Math.Clamp(losses.Count / 2, 1, 10);
+        return new WarmUpResult(config, vocabulary.Size, losses.Take(window).Average(), losses.TakeLast(window).Average(), clock.Elapsed);
     }
 
     /// <summary>Llama shape for the domain vocabulary (padded to a multiple of 64), tied embeddings, ChatML special ids.</summary>

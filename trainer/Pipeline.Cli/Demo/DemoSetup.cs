@@ -64,7 +64,7 @@ public sealed class DemoSetup(DemoOptions options, DemoState state, BlobServiceC
             SampleMaxNewTokens = 96,
             Orpo = new OrpoConfig
             {
-                Beta = 0.1,
+                Beta = options.Size.Beta,
                 LearningRate = options.Size.LearningRate,
                 PerDeviceTrainBatchSize = options.Size.BatchSize,
                 PerDeviceEvalBatchSize = 16,

@@ -6,7 +6,7 @@ using System.Text.Json.Serialization;
 
 namespace Pipeline.Cli.Demo;
 
-/// <summary>One pair in TRL's standard preference format; <see cref="Flaw"/> says what is wrong with the bad answer and
+/// <summary>One generated pair (written in TRL's conversational format, see <see cref="SupportAgentData.WriteJsonl"/>); <see cref="Flaw"/> says what is wrong with the bad answer and
 /// <see cref="Swapped"/> that the file holds it as `chosen` (a mislabelled pair).</summary>
 public sealed record SupportPair(
     [property: JsonPropertyName("prompt")] string Prompt,
@@ -131,12 +131,23 @@ public static class SupportAgentData
     /// <summary>Pairs from a stream of their own (another seed), for the base model's warm-up: prompts like the files'.</summary>
     public static IReadOnlyList<SupportPair> WarmUpPairs(int count, int seed) => [.. Stream(seed).Take(count)];
 
-    /// <summary>Writes pairs as JSON Lines (one {"prompt","chosen","rejected"} object a line), UTF-8 without BOM.</summary>
+    /// <summary>Writes pairs as JSON Lines in TRL's conversational format (a user message as the prompt, an assistant
+    /// message as each answer), UTF-8 without BOM: training renders them through the base model's chat template, as its
+    /// warm-up saw them.</summary>
     public static void WriteJsonl(IEnumerable<SupportPair> pairs, Stream output)
     {
         using var writer = new StreamWriter(output, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
-        foreach (var pair in pairs) writer.WriteLine(JsonSerializer.Serialize(pair));
+        foreach (var pair in pairs)
+            writer.WriteLine(JsonSerializer.Serialize(new ConversationalRow(
+                [new("user", pair.Prompt)], [new("assistant", pair.Chosen)], [new("assistant", pair.Rejected)])));
     }
+
+    private sealed record Message([property: JsonPropertyName("role")] string Role, [property: JsonPropertyName("content")] string Content);
+
+    private sealed record ConversationalRow(
+        [property: JsonPropertyName("prompt")] Message[] Prompt,
+        [property: JsonPropertyName("chosen")] Message[] Chosen,
+        [property: JsonPropertyName("rejected")] Message[] Rejected);
 
     public static byte[] ToJsonl(IEnumerable<SupportPair> pairs)
     {
