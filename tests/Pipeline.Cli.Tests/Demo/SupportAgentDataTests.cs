@@ -57,7 +57,7 @@ public sealed class SupportAgentDataTests
             new ValidationSettings { Profile = TargetProfile.Default }, new DatasetSinks(new MemoryStream(), new MemoryStream()), CancellationToken.None);
 
         Assert.True(result.Report.Usable, string.Join("; ", result.Report.FileProblems.Select(p => p.Message)));
-        Assert.Equal(SchemaNames.Standard, result.Report.Schema);
+        Assert.Equal(SchemaNames.Conversational, result.Report.Schema);
         Assert.Equal(120, result.Report.RowsAccepted);
         Assert.Equal(0, result.Report.RowsRejected);
     }
