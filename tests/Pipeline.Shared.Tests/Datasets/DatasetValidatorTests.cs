@@ -70,6 +70,22 @@ public sealed class DatasetValidatorTests
     }
 
     [Fact]
+    public async Task Writes_standard_rows_as_raw_text_and_a_system_row_as_a_conversation()
+    {
+        var train = new MemoryStream();
+        var file = PreferenceFiles.Lines(
+            PreferenceFiles.Standard("Q1?", "A.", "B."),
+            PreferenceFiles.Standard("Q2 \"quoted\"?", "C.", "D."),
+            PreferenceFiles.Standard("Q3?", "E.", "F.", system: "Be brief."));
+        await PreferenceFiles.Validate(file, profile: new TargetProfile { EvalShare = 0, MinRows = 1 }, sinks: new DatasetSinks(train, Stream.Null));
+
+        var lines = Encoding.UTF8.GetString(train.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("""{"prompt":"Q1?","chosen":"A.","rejected":"B."}""", lines[0]);
+        Assert.Equal("""{"prompt":"Q2 \"quoted\"?","chosen":"C.","rejected":"D."}""", lines[1]);
+        Assert.StartsWith("""{"prompt":[{"role":"system","content":"Be brief."},{"role":"user","content":"Q3?"}]""", lines[2]);
+    }
+
+    [Fact]
     public async Task Rejects_duplicate_pair_within_the_file_naming_the_first_line()
     {
         var row = PreferenceFiles.Standard("Q?", "A.", "B.");
