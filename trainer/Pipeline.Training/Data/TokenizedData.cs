@@ -14,16 +14,22 @@ public sealed record TokenizedData(IReadOnlyList<TokenizedPair> Pairs, IReadOnly
     /// <summary>Ids those pairs lost, chosen and rejected sequences together.</summary>
     public long TruncatedTokens { get; init; }
 
-    public static TokenizedData From(IReadOnlyList<PreferenceRow> rows, ITextTokenizer tokenizer, int maxLength, OverlongPolicy overlong)
+    /// <summary>Each row with its tokenization, in file order: what training sees (and `pipeline tokenize` prints).</summary>
+    public static IEnumerable<(PreferenceRow Row, PairTokenization Tokens)> Each(IEnumerable<PreferenceRow> rows, ITextTokenizer tokenizer, int maxLength, OverlongPolicy overlong)
     {
         var tok = new PairTokenizer(tokenizer, maxLength, overlong);
+        foreach (var row in rows)
+            yield return (row, tok.Tokenize(row.Prompt, row.Chosen, row.Rejected, row.AssistantHeader));
+    }
+
+    public static TokenizedData From(IReadOnlyList<PreferenceRow> rows, ITextTokenizer tokenizer, int maxLength, OverlongPolicy overlong)
+    {
         var pairs = new List<TokenizedPair>();
         var lines = new List<int>();
         var dropped = new List<DroppedPair>();
         var (truncatedPairs, truncatedTokens) = (0, 0L);
-        foreach (var row in rows)
+        foreach (var (row, t) in Each(rows, tokenizer, maxLength, overlong))
         {
-            var t = tok.Tokenize(row.Prompt, row.Chosen, row.Rejected, row.AssistantHeader);
             if (t.Pair is null)
             {
                 dropped.Add(new DroppedPair(row.Line, t.DropReason!));
