@@ -28,8 +28,11 @@ public sealed record TargetProfile
     /// <summary>Share of prompts held out for evaluation (0..0.5).</summary>
     [JsonPropertyName("eval_share")] public double EvalShare { get; init; } = 0.1;
 
-    /// <summary>Fewest accepted rows for a usable file.</summary>
-    [JsonPropertyName("min_rows")] public int MinRows { get; init; } = 1;
+    /// <summary>Fewest accepted rows for a usable file. The default, 10, is the least that gives the default eval_share
+    /// (0.1) one held-out pair on average next to the training split: a 2-row file does not become a training run.</summary>
+    [JsonPropertyName("min_rows")] public int MinRows { get; init; } = DefaultMinRows;
+
+    public const int DefaultMinRows = 10;
 
     /// <summary>Largest share of rejected rows (0..1) for a usable file.</summary>
     [JsonPropertyName("max_rejected_share")] public double MaxRejectedShare { get; init; } = 0.5;

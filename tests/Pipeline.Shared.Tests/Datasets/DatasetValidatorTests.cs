@@ -18,7 +18,7 @@ public sealed class DatasetValidatorTests
             "",
             PreferenceFiles.Standard("Q2?", "Same.", "Same."),
             PreferenceFiles.Standard("Q3?", "C.", "D."));
-        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxRejectedShare = 1 })).Report;
+        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxRejectedShare = 1, MinRows = 1 })).Report;
 
         Assert.Equal(4, report.RowsRead); // the blank line 3 is not a row but keeps numbering right
         Assert.Equal(2, report.RowsAccepted);
@@ -109,7 +109,7 @@ public sealed class DatasetValidatorTests
     public async Task Drops_rows_over_the_character_limit_when_no_tokenizer_is_configured()
     {
         var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Q?", "Short.", "Bad."), PreferenceFiles.Standard("Q2?", new string('x', 200), "Bad."));
-        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxChars = 100 })).Report;
+        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxChars = 100, MinRows = 1 })).Report;
         Assert.True(report.Usable);
         Assert.Equal((2L, ReasonCodes.TooLong), (PreferenceFiles.Only(report).Line, PreferenceFiles.Only(report).Reason));
         Assert.Contains("characters", PreferenceFiles.Only(report).Message);
@@ -145,10 +145,23 @@ public sealed class DatasetValidatorTests
     }
 
     [Fact]
+    public async Task A_two_row_file_is_not_usable_under_the_default_profile_but_ten_rows_are()
+    {
+        var two = (await PreferenceFiles.Validate(PreferenceFiles.Pairs(2))).Report;
+        var ten = (await PreferenceFiles.Validate(PreferenceFiles.Pairs(10))).Report;
+
+        Assert.False(two.Usable);
+        Assert.Equal(ReasonCodes.TooFewRows, Assert.Single(two.FileProblems).Code);
+        Assert.Null(two.DatasetId);
+        Assert.True(ten.Usable);
+        Assert.Equal(10, TargetProfile.Default.MinRows);
+    }
+
+    [Fact]
     public async Task Makes_the_file_unusable_when_too_many_rows_are_rejected()
     {
         var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Q?", "A.", "B."), "garbage", "garbage", "garbage");
-        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxRejectedShare = 0.5 })).Report;
+        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxRejectedShare = 0.5, MinRows = 1 })).Report;
         Assert.False(report.Usable);
         Assert.Equal(ReasonCodes.RejectedShareTooHigh, Assert.Single(report.FileProblems).Code);
         Assert.Contains("3 of 4", report.FileProblems[0].Message);
