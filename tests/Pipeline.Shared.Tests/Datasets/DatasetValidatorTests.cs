@@ -106,10 +106,10 @@ public sealed class DatasetValidatorTests
     }
 
     [Fact]
-    public async Task Drops_rows_over_the_character_limit_when_no_tokenizer_is_configured()
+    public async Task Drops_rows_over_the_character_limit_when_no_tokenizer_is_configured_and_the_policy_says_drop()
     {
         var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Q?", "Short.", "Bad."), PreferenceFiles.Standard("Q2?", new string('x', 200), "Bad."));
-        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxChars = 100, MinRows = 1 })).Report;
+        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxChars = 100, MinRows = 1, TooLongPolicy = TooLongPolicies.Drop })).Report;
         Assert.True(report.Usable);
         Assert.Equal((2L, ReasonCodes.TooLong), (PreferenceFiles.Only(report).Line, PreferenceFiles.Only(report).Reason));
         Assert.Contains("characters", PreferenceFiles.Only(report).Message);
@@ -132,7 +132,7 @@ public sealed class DatasetValidatorTests
         // GPT-2: "Hello world" is 2 tokens; " world" repeated 30 times is 30 tokens.
         var longAnswer = string.Concat(Enumerable.Repeat(" world", 30));
         var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Hello world", "Fine.", "Bad."), PreferenceFiles.Standard("Hello world", longAnswer, "Bad."));
-        var settings = new ValidationSettings { Tokenizer = tokenizer, TokenizerName = "gpt2", Profile = new TargetProfile { MaxLength = 20 } };
+        var settings = new ValidationSettings { Tokenizer = tokenizer, TokenizerName = "gpt2", Profile = new TargetProfile { MaxLength = 20, TooLongPolicy = TooLongPolicies.Drop } };
         var report = (await PreferenceFiles.Validate(file, settings: settings)).Report;
 
         Assert.Equal(2 + 2, tokenizer.CountTokens("Hello world") + tokenizer.CountTokens("Fine."));
@@ -142,6 +142,21 @@ public sealed class DatasetValidatorTests
         Assert.Contains("32 tokens", rejection.Message);
         Assert.Equal(new LengthStats("tokens", 4, 4, 4, 4), report.TokenLengths);
         Assert.Equal("gpt2", report.Tokenizer);
+    }
+
+    [Fact]
+    public async Task Keeps_rows_over_max_length_by_default_and_counts_them_as_truncated()
+    {
+        var longAnswer = string.Concat(Enumerable.Repeat(" world", 30)); // 30 GPT-2 tokens: the row is 32, 12 over 20
+        var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Hello world", "Fine.", "Bad."), PreferenceFiles.Standard("Hello world", longAnswer, "Bad."));
+        var settings = new ValidationSettings { Tokenizer = new Gpt2TextTokenizer(), Profile = new TargetProfile { MaxLength = 20, MinRows = 1 } };
+
+        var report = (await PreferenceFiles.Validate(file, settings: settings)).Report;
+
+        Assert.Equal(TooLongPolicies.Truncate, TargetProfile.Default.TooLongPolicy);
+        Assert.Equal((2L, 0L), (report.RowsAccepted, report.RowsRejected));
+        Assert.Equal((1L, 12L), (report.TruncatedRows, report.TruncatedLength));
+        Assert.Contains("\"truncated_rows\": 1", report.ToJson());
     }
 
     [Fact]
