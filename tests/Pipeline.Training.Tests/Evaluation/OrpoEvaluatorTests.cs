@@ -67,6 +67,17 @@ public sealed class OrpoEvaluatorTests
     }
 
     [Fact]
+    public void Evaluates_every_pair_by_default_cutting_the_long_ones_and_counting_them()
+    {
+        var cut = TokenizedData.From(PreferenceData.Load(Path.Combine(RepoPaths.TinyLlama, "data.jsonl")), TrainingFixture.Tokenizer, 70, OverlongPolicy.Truncate);
+
+        var result = OrpoEvaluator.EvaluateFile(RepoPaths.TinyLlama, Path.Combine(RepoPaths.TinyLlama, "data.jsonl"), beta: 0.1, maxLength: 70);
+
+        Assert.Equal((6, 0), (result.Pairs, result.PairsDropped));
+        Assert.Equal((2, cut.TruncatedTokens), (result.PairsTruncated, result.TokensTruncated));
+    }
+
+    [Fact]
     public void Truncates_the_prompt_from_the_left_and_never_the_completion()
     {
         var tokenizer = HfTokenizer.Load(RepoPaths.TinyLlama);

@@ -30,6 +30,8 @@ public static class EvalCommand
                 ["beta"] = r.GetValue(beta),
                 ["num_pairs"] = result.Pairs,
                 ["pairs_dropped"] = result.PairsDropped,
+                ["pairs_truncated"] = result.PairsTruncated,
+                ["tokens_truncated"] = result.TokensTruncated,
                 ["nll_token_count"] = result.NllTokens,
             };
             var path = r.GetValue(output)!;

@@ -20,7 +20,12 @@ public sealed record EvalMetrics(
     int Pairs,
     int PairsDropped,
     long NllTokens,
-    IReadOnlyList<PairEval> PerPair);
+    IReadOnlyList<PairEval> PerPair)
+{
+    /// <summary>Evaluated pairs that truncation cut to max_length, and the ids they lost (EvaluateFile only).</summary>
+    public int PairsTruncated { get; init; }
+    public long TokensTruncated { get; init; }
+}
 
 public static class OrpoEvaluator
 {
@@ -63,6 +68,7 @@ public static class OrpoEvaluator
         var data = TokenizedData.From(rows, tokenizer, maxLength, overlong ?? OverlongPolicy.Truncate);
         var dev = torch.device(device);
         using var model = HfModelFolder.Load(modelDir, dev);
-        return Evaluate(model, data.Pairs, beta, batchSize, data.PadTokenId, dev, data.Lines, data.Dropped.Count);
+        return Evaluate(model, data.Pairs, beta, batchSize, data.PadTokenId, dev, data.Lines, data.Dropped.Count)
+            with { PairsTruncated = data.TruncatedPairs, TokensTruncated = data.TruncatedTokens };
     }
 }
