@@ -116,7 +116,12 @@ public sealed class RowParser(string? forcedSchema, IReadOnlyDictionary<string, 
         var hasChosen = row.TryGetProperty("chosen", out var chosen);
         var hasRejected = row.TryGetProperty("rejected", out _);
         if (row.TryGetProperty("prompt", out var prompt))
+        {
+            // TRL maybe_extract_prompt: a prompt of the other kind than the completions (a string next to
+            // conversations) is ignored and the prompt extracted from them.
+            if (hasChosen && prompt.ValueKind == JsonValueKind.String && chosen.ValueKind == JsonValueKind.Array) return SchemaNames.ImplicitPrompt;
             return prompt.ValueKind == JsonValueKind.Array ? SchemaNames.Conversational : SchemaNames.Standard;
+        }
         if (hasChosen && chosen.ValueKind is JsonValueKind.Array or JsonValueKind.String) return SchemaNames.ImplicitPrompt;
         if (hasChosen || hasRejected) return SchemaNames.Standard; // reported as missing prompt
         return null;

@@ -96,6 +96,15 @@ public sealed class RowParserTests
     }
 
     [Fact]
+    public void Extracts_the_prompt_from_conversations_when_the_prompt_column_is_a_plain_string_as_trl_does()
+    {
+        var row = Parse("""{"prompt":"Hi?","chosen":[{"role":"user","content":"Hi?"},{"role":"assistant","content":"Hello."}],"rejected":[{"role":"user","content":"Hi?"},{"role":"assistant","content":"No."}]}""");
+        Assert.Equal(SchemaNames.ImplicitPrompt, row.Schema);
+        Assert.Equal([new ChatMessage("user", "Hi?")], row.Pair!.Prompt);
+        Assert.Equal([new ChatMessage("assistant", "No.")], row.Pair.Rejected);
+    }
+
+    [Fact]
     public void Maps_columns_of_other_datasets_through_the_profile()
     {
         // argilla/distilabel-intel-orca-dpo-pairs: system, input, chosen, rejected.
