@@ -65,6 +65,24 @@ public sealed class TruncationTests(TinyTokenizerFolder Dir) : IClassFixture<Tin
     }
 
     [Fact]
+    public void Keep_start_cuts_a_templated_prompts_end_but_keeps_its_assistant_header()
+    {
+        var tokenizer = HfTokenizer.Load(Dir.Value);
+        var path = Path.Combine(TrainingFixture.TempDir(), "long.jsonl");
+        var question = string.Join(' ', Enumerable.Repeat("Where is my parcel, please?", 10));
+        File.WriteAllText(path, $$"""{"prompt":[{"role":"user","content":"{{question}}"}],"chosen":[{"role":"assistant","content":"It left."}],"rejected":[{"role":"assistant","content":"Ask."}]}""");
+        var rows = PreferenceData.Load(path, PreferenceData.ChatFor(tokenizer)!);
+
+        var whole = TokenizedData.From(rows, tokenizer, 1024, OverlongPolicy.Drop).Pairs[0];
+        var p = TokenizedData.From(rows, tokenizer, 1024, OverlongPolicy.Truncate with { MaxPromptLength = 12, KeepStart = true }).Pairs[0];
+
+        var header = tokenizer.EncodeWithSpecialTokens("<|im_start|>assistant\n").Count;
+        Assert.Equal(12, p.ChosenPromptLength);
+        Assert.Equal(whole.ChosenIds[..(12 - header)], p.ChosenIds[..(12 - header)]); // BOS and the prompt's start
+        Assert.Equal(whole.ChosenIds[(whole.ChosenPromptLength - header)..], p.ChosenIds[(12 - header)..]); // header + completion
+    }
+
+    [Fact]
     public void Max_prompt_length_keeps_the_prompts_end_or_with_keep_start_its_start()
     {
         var whole = TokenizedData.From(Rows, TinyLlama, 1024, OverlongPolicy.Drop).Pairs[0];
