@@ -157,6 +157,7 @@ public sealed class DatasetValidatorTests
         Assert.Equal((2L, 0L), (report.RowsAccepted, report.RowsRejected));
         Assert.Equal((1L, 12L), (report.TruncatedRows, report.TruncatedLength));
         Assert.Contains("\"truncated_rows\": 1", report.ToJson());
+        Assert.Contains("1 rows are over the limit by 12 tokens in all", ValidationReportMarkdown.Render(report));
     }
 
     [Fact]
