@@ -167,7 +167,7 @@ public static class OrpoTrainer
 
         var clock = Stopwatch.StartNew();
         using var window = new OrpoMetrics(c.Beta);
-        double windowLoss = 0, windowGradNorm = 0;
+        double windowLoss = 0;
         int windowSteps = 0, firstStep = state.GlobalStep;
         long windowTokens = 0;
         var windowClock = Stopwatch.StartNew();
@@ -209,7 +209,6 @@ public static class OrpoTrainer
                 RealPositions = state.RealPositions + outcome.Tokens,
             };
             windowLoss += outcome.Loss;
-            windowGradNorm += outcome.GradNorm;
             windowSteps++;
             windowTokens += outcome.Tokens;
 
@@ -222,7 +221,7 @@ public static class OrpoTrainer
                 {
                     ["loss"] = windowLoss / windowSteps,
                     ["learning_rate"] = lr,
-                    ["grad_norm"] = windowGradNorm / windowSteps,
+                    ["grad_norm"] = outcome.GradNorm, // the step's own norm, as transformers logs it (not a window mean)
                     ["tokens_per_second"] = tokensPerSecond,
                     ["peak_memory_bytes"] = memory.PeakBytes,
                 };
@@ -231,7 +230,7 @@ public static class OrpoTrainer
                 var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (done - firstStep) * (totalSteps - done));
                 progress?.Report(new TrainProgress(done, totalSteps, epoch, values["loss"], lr, values["grad_norm"], tokensPerSecond, eta, values));
                 window.Clear();
-                (windowLoss, windowGradNorm, windowSteps, windowTokens) = (0, 0, 0, 0);
+                (windowLoss, windowSteps, windowTokens) = (0, 0, 0);
                 windowClock.Restart();
             }
             if (evalEvery > 0 && done % evalEvery == 0 && eval!.Pairs.Count > 0)
