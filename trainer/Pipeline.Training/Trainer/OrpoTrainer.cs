@@ -30,7 +30,9 @@ public static class OrpoTrainer
     public static TrainResult Run(TrainJob job, IProgress<TrainProgress>? progress, CancellationToken ct,
         CancellationToken checkpointAndStop = default)
     {
-        var c = job.Config;
+        var device = torch.device(job.Device);
+        var c = Resolve(job.Config, job.Device);
+        job = job with { Config = c };
         c.Validate();
         if (job.Resume && CompletedRun.TryRead(job, TokenizerFiles) is { } finished)
         {
@@ -38,7 +40,6 @@ public static class OrpoTrainer
                 new Dictionary<string, double>()) { Note = $"already complete: {job.OutputDir} holds the finished run; nothing changed" });
             return finished;
         }
-        var device = torch.device(job.Device);
         var memory = MemoryMeter.Start(device); // before loading: the run's peak includes the model
         random.manual_seed(c.Seed);
 
@@ -70,7 +71,7 @@ public static class OrpoTrainer
     /// stored under bf16, where the float32 master weights are taken from the stored values. Null: as stored.
     /// </summary>
     internal static ScalarType? LoadDtype(OrpoConfig c) =>
-        c.UsePeft ? (c.Bf16 ? ScalarType.BFloat16 : null) : (c.Bf16 ? null : ScalarType.Float32);
+        c.UsePeft ? (c.Bf16 == true ? ScalarType.BFloat16 : null) : (c.Bf16 == true ? null : ScalarType.Float32);
 
     /// <summary>
     /// Loads the base in the dtype the run computes in, trains and writes the model (full fine-tuning) or the PEFT
@@ -117,18 +118,22 @@ public static class OrpoTrainer
         CheckDropoutReplay(c, device, trainable);
         // bf16: forward and backward in bfloat16. Full fine-tuning updates float32 master copies (Bf16MasterWeights);
         // LoRA's adapters are float32 already (PEFT's autocast_adapter_dtype), so only the frozen base turns bf16.
-        using var mixed = c.Bf16 && trainable is null ? Bf16MasterWeights.Attach(model) : null;
-        if (c.Bf16 && trainable is not null && model.Dtype != ScalarType.BFloat16)
+        var bf16 = c.Bf16 == true;
+        using var mixed = bf16 && trainable is null ? Bf16MasterWeights.Attach(model) : null;
+        if (bf16 && trainable is not null && model.Dtype != ScalarType.BFloat16)
             model.to(ScalarType.BFloat16);
         var owner = mixed ?? trainable ?? model;
         Directory.CreateDirectory(outputDir);
         int accum = c.GradientAccumulationSteps, batchSize = c.PerDeviceTrainBatchSize;
         var lengths = train.Pairs.Select(p => p.Length).ToArray();
+        // As current transformers: ceil(batches / accumulation) updates an epoch, the last one taking the remainder of
+        // the epoch's batches; an update never spans two epochs.
         var batchesPerEpoch = (lengths.Length + batchSize - 1) / batchSize;
         var stepsPerEpoch = Math.Max(1, (batchesPerEpoch + accum - 1) / accum);
         var totalSteps = c.MaxSteps > 0 ? c.MaxSteps : (int)Math.Ceiling(c.NumTrainEpochs * stepsPerEpoch);
         var schedule = LrSchedule.From(c, totalSteps);
-        var evalEvery = eval is null ? 0 : c.EffectiveEvalSteps;
+        int logEvery = c.EffectiveLoggingSteps(totalSteps), evalEvery = eval is null ? 0 : c.EffectiveEvalSteps(totalSteps),
+            saveEvery = c.EffectiveSaveSteps(totalSteps);
 
         // AdamW as adamw_torch, with transformers' grouping: no weight decay on biases and norm weights.
         var named = owner.named_parameters().Where(p => p.parameter.requires_grad).ToList();
@@ -157,12 +162,14 @@ public static class OrpoTrainer
         using var metricsLog = new MetricsLog(Path.Combine(outputDir, TrainOutput.MetricsFile), resumedFrom);
         using var tensorBoard = new TensorBoardWriter(Path.Combine(outputDir, TrainOutput.TensorBoardFolder));
         var epochs = new Dictionary<int, List<int[]>>();
-        int[] MicroBatch(long m)
+        // The micro-batches of 0-based update `step` and the epoch position after it (transformers' logged epoch).
+        (List<int[]> Micro, double Epoch) Update(int step)
         {
-            var epoch = (int)(m / batchesPerEpoch);
+            var epoch = step / stepsPerEpoch;
             if (!epochs.TryGetValue(epoch, out var batches))
-                epochs[epoch] = batches = LengthGroupedBatches.ForEpoch(lengths, batchSize, c.Seed, epoch, c.GroupByLength);
-            return batches[(int)(m % batchesPerEpoch)];
+                epochs[epoch] = batches = LengthGroupedBatches.ForEpoch(lengths, batchSize, c.DataSeed ?? c.Seed, epoch, c.GroupByLength);
+            int first = step % stepsPerEpoch * accum, end = Math.Min(first + accum, batchesPerEpoch);
+            return (batches[first..end], epoch + (double)end / batchesPerEpoch);
         }
 
         var clock = Stopwatch.StartNew();
@@ -187,7 +194,7 @@ public static class OrpoTrainer
             var lr = c.LearningRate * schedule.Factor(step);
             optimizer.LearningRate = lr;
 
-            var micro = Enumerable.Range(0, accum).Select(k => MicroBatch(state.MicroBatchesConsumed + k)).ToList();
+            var (micro, epoch) = Update(step);
             var outcome = TrainStep(model, train, micro, c, device, mixed, parameters, optimizer, window);
             memory.StepDone();
             if (!outcome.Updated)
@@ -195,14 +202,14 @@ public static class OrpoTrainer
                 var reason = $"step {step + 1}: loss {outcome.Loss}, grad_norm {outcome.GradNorm} is not finite";
                 if (!c.SkipNonfiniteSteps)
                     throw new NonFiniteLossException($"{reason}; stopped before the update (last checkpoint: {existing.LastOrDefault() ?? "none"}, set skip_nonfinite_steps to skip such steps).");
-                state = state with { GlobalStep = step + 1, MicroBatchesConsumed = state.MicroBatchesConsumed + accum, SkippedSteps = state.SkippedSteps + 1 };
+                state = state with { GlobalStep = step + 1, MicroBatchesConsumed = state.MicroBatchesConsumed + micro.Count, SkippedSteps = state.SkippedSteps + 1 };
                 continue;
             }
 
             state = state with
             {
                 GlobalStep = step + 1,
-                MicroBatchesConsumed = state.MicroBatchesConsumed + accum,
+                MicroBatchesConsumed = state.MicroBatchesConsumed + micro.Count,
                 TrainLossSum = state.TrainLossSum + outcome.Loss,
                 TokensSeen = state.TokensSeen + outcome.Tokens,
                 PaddedPositions = state.PaddedPositions + outcome.Positions - outcome.Tokens,
@@ -213,8 +220,7 @@ public static class OrpoTrainer
             windowTokens += outcome.Tokens;
 
             var done = step + 1;
-            var epoch = (double)state.MicroBatchesConsumed / batchesPerEpoch;
-            if (done % c.LoggingSteps == 0 || done == totalSteps)
+            if (done % logEvery == 0 || done == totalSteps)
             {
                 var tokensPerSecond = windowTokens / Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
                 var values = new Dictionary<string, double>(HostSync.LoggedMetrics(window))
@@ -240,7 +246,7 @@ public static class OrpoTrainer
                 tensorBoard.Scalars(done, e.Metrics.Select(v => new KeyValuePair<string, double>("eval/" + v.Key["eval_".Length..], v.Value)));
                 progress?.Report(new TrainProgress(done, totalSteps, epoch, e.Metrics["eval_loss"], lr, 0, 0, TimeSpan.Zero, e.Metrics, IsEval: true));
             }
-            if (c.SaveSteps > 0 && done % c.SaveSteps == 0)
+            if (saveEvery > 0 && done % saveEvery == 0)
             {
                 state = state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds };
                 clock.Restart();
@@ -261,7 +267,7 @@ public static class OrpoTrainer
         {
             PeakMemoryKind = memory.Kind, MemoryAfterSetupBytes = memory.AfterSetupBytes, MemoryBetweenStepsBytes = memory.BetweenStepsBytes,
         };
-        WriteSummary(result);
+        WriteSummary(result, Precision(c));
         return result;
     }
 
@@ -321,10 +327,21 @@ public static class OrpoTrainer
                 "(the recomputed layers could not replay the dropout masks): set disable_dropout true or lora_dropout 0.");
     }
 
-    private static void WriteSummary(TrainResult r)
+    /// <summary>
+    /// The config as it runs on <paramref name="device"/>: bf16 unset (TRL's default) resolves to bf16 where the hardware
+    /// supports it, which here is CUDA; float32 on CPU.
+    /// </summary>
+    public static OrpoConfig Resolve(OrpoConfig c, string device) => c with { Bf16 = c.Bf16 ?? torch.device(device).type == DeviceType.CUDA };
+
+    /// <summary>What ran, for the log and train_summary.json: float32 or bf16 (with float32 master weights or adapters).</summary>
+    public static string Precision(OrpoConfig c) => c.Bf16 != true ? "float32"
+        : c.UsePeft ? "bf16 (frozen base; float32 adapters and optimizer state)" : "bf16 (float32 master weights and optimizer state)";
+
+    private static void WriteSummary(TrainResult r, string precision)
     {
         var summary = new Dictionary<string, object?>
         {
+            ["precision"] = precision,
             ["global_step"] = r.GlobalStep,
             ["train_runtime"] = r.TrainRuntimeSeconds,
             ["train_samples_per_second"] = r.TrainSamplesPerSecond,
