@@ -1,6 +1,7 @@
 // ORPO evaluation over a whole file as if it were one batch: eval_nll_loss is the token mean over every chosen token,
-// the other metrics are means over pairs, eval_loss = eval_nll_loss - beta * mean(logsigmoid(log_odds)). The internal
-// batch size changes speed, never results. logits/* are left out: their TRL definition averages over padding.
+// the other metrics are means over pairs, eval_loss = eval_nll_loss - beta * mean(logsigmoid(log_odds)); the batch size
+// changes none of these. eval_logits/* are TRL's: batches of the batch size in file order (its sequential eval loader),
+// each batch's mean logit over every position (padding included), averaged over the batches.
 using Pipeline.Shared.Tokenization;
 using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Data;
@@ -34,8 +35,8 @@ public static class OrpoEvaluator
         model.eval();
         using var metrics = new OrpoMetrics(beta);
         var perPair = new PairEval[pairs.Count];
-        // Longest first so each batch pads little; results are per pair, so order does not matter.
-        var order = Enumerable.Range(0, pairs.Count).OrderByDescending(i => pairs[i].Length).ToArray();
+        // File order, as TRL's sequential eval loader batches them: eval_logits/* depend on which pairs share a batch.
+        var order = Enumerable.Range(0, pairs.Count).ToArray();
         using (no_grad())
         {
             foreach (var chunk in order.Chunk(batchSize))
@@ -49,7 +50,7 @@ public static class OrpoEvaluator
             }
         }
         if (wasTraining) model.train();
-        return new EvalMetrics(metrics.ToDictionary("eval_", includeLogits: false), pairs.Count, dropped, metrics.NllTokens, perPair);
+        return new EvalMetrics(metrics.ToDictionary("eval_"), pairs.Count, dropped, metrics.NllTokens, perPair);
     }
 
     /// <summary>Loads a Hugging Face model folder and a preference file and evaluates every pair that fits.</summary>
