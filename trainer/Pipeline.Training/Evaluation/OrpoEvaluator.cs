@@ -53,16 +53,17 @@ public static class OrpoEvaluator
         return new EvalMetrics(metrics.ToDictionary("eval_"), pairs.Count, dropped, metrics.NllTokens, perPair);
     }
 
-    /// <summary>Loads a Hugging Face model folder and a preference file and evaluates every pair that fits.</summary>
+    /// <summary>Loads a model (Hugging Face folder, checkpoint or adapter) and a preference file and evaluates every pair that fits.</summary>
     public static EvalMetrics EvaluateFile(
         string modelDir, string dataPath, double beta, int maxLength = 1024, int batchSize = 8,
         OverlongPolicy overlong = OverlongPolicy.Drop, string device = "cpu")
     {
+        Checkpoint.RefuseLegacy(modelDir);
         var tokenizer = HfTokenizer.Load(modelDir);
         var rows = PreferenceData.Load(PreferenceData.Resolve(dataPath, "eval"), PreferenceData.ChatFor(tokenizer));
         var data = TokenizedData.From(rows, tokenizer, maxLength, overlong);
         var dev = torch.device(device);
-        using var model = HfModelFolder.Load(modelDir, dev);
+        using var model = TrainedModel.Load(modelDir, dev); // a model folder, a checkpoint-{N}/ or a PEFT adapter
         return Evaluate(model, data.Pairs, beta, batchSize, data.PadTokenId, dev, data.Lines, data.Dropped.Count);
     }
 }

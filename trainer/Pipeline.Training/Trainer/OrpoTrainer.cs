@@ -17,8 +17,7 @@ namespace Pipeline.Training.Trainer;
 
 public static class OrpoTrainer
 {
-    private static readonly string[] TokenizerFiles =
-        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "added_tokens.json", "vocab.json", "merges.txt"];
+    private static readonly string[] TokenizerFiles = Checkpoint.TokenizerFiles;
 
     /// <summary>Loads the base model and data of <paramref name="job"/>, trains, writes the model folder and reports.</summary>
     /// <param name="checkpointAndStop">Cancelled to stop with a checkpoint of the steps done so far (the worker on
@@ -86,7 +85,7 @@ public static class OrpoTrainer
         try
         {
             if (c.DisableDropout) adapter?.DisableDropout(); // TRL disables every dropout of the PEFT model, lora_dropout included
-            result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device, adapter, checkpointAndStop, memory);
+            result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device, adapter, checkpointAndStop, memory, job.ModelDir);
             // Full fine-tuning writes the model; LoRA writes the PEFT adapter, and the merged model in merged/ on request.
             if (adapter is null) HfModelFolder.Save(model, job.OutputDir);
             else adapter.SavePeft(job.OutputDir, Path.GetFullPath(job.ModelDir));
@@ -108,11 +107,12 @@ public static class OrpoTrainer
     /// <summary>
     /// The loop. <paramref name="trainable"/> (default: the model; a LoRA adapter) owns the parameters that are optimized
     /// and checkpointed. <paramref name="memory"/> (default: started here) measures the run's memory for the summary.
+    /// <paramref name="modelDir"/> (the base model folder) gives checkpoints their tokenizer files and the adapter its base.
     /// </summary>
     public static TrainResult Train(
         CausalLm model, TokenizedData train, TokenizedData? eval, OrpoConfig c, string outputDir,
         bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, Device? device = null, nn.Module? trainable = null,
-        CancellationToken checkpointAndStop = default, MemoryMeter? memory = null)
+        CancellationToken checkpointAndStop = default, MemoryMeter? memory = null, string? modelDir = null)
     {
         memory ??= MemoryMeter.Start(device ?? CPU);
         CheckDropoutReplay(c, device, trainable);
@@ -160,6 +160,14 @@ public static class OrpoTrainer
         File.WriteAllText(Path.Combine(outputDir, TrainOutput.ConfigFile), c.ToJson());
 
         using var metricsLog = new MetricsLog(Path.Combine(outputDir, TrainOutput.MetricsFile), resumedFrom);
+        // transformers' TrainerState fields of every checkpoint (trainer_state.json), the step's own added when saving.
+        CheckpointContent Content(long microBatches) => new(model, trainable as LoraAdapter, modelDir, Path.Combine(outputDir, TrainOutput.MetricsFile),
+            new System.Text.Json.Nodes.JsonObject
+            {
+                ["epoch"] = (double)microBatches / batchesPerEpoch, ["max_steps"] = totalSteps,
+                ["num_train_epochs"] = (int)Math.Ceiling((double)totalSteps / stepsPerEpoch), ["logging_steps"] = logEvery,
+                ["eval_steps"] = evalEvery, ["save_steps"] = saveEvery, ["train_batch_size"] = batchSize,
+            });
         using var tensorBoard = new TensorBoardWriter(Path.Combine(outputDir, TrainOutput.TensorBoardFolder));
         var epochs = new Dictionary<int, List<int[]>>();
         // The micro-batches of 0-based update `step` and the epoch position after it (transformers' logged epoch).
@@ -186,8 +194,9 @@ public static class OrpoTrainer
             if (checkpointAndStop.IsCancellationRequested)
             {
                 // Stopped from outside (the worker on SIGTERM): keep the steps done so far as a checkpoint to resume from.
-                if (step > 0 && (existing.Count == 0 || !existing[^1].EndsWith($"-{step:D6}", StringComparison.Ordinal)))
-                    Checkpoint.Save(outputDir, step, owner, optimizer, state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds }, c.SaveTotalLimit);
+                if (step > 0 && (existing.Count == 0 || Checkpoint.StepOf(existing[^1]) != step))
+                    Checkpoint.Save(outputDir, step, owner, optimizer, state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds },
+                        c.SaveTotalLimit, Content(state.MicroBatchesConsumed), schedule);
                 checkpointAndStop.ThrowIfCancellationRequested();
             }
             ct.ThrowIfCancellationRequested();
@@ -251,7 +260,7 @@ public static class OrpoTrainer
                 state = state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds };
                 clock.Restart();
                 firstStep = done;
-                Checkpoint.Save(outputDir, done, owner, optimizer, state, c.SaveTotalLimit);
+                Checkpoint.Save(outputDir, done, owner, optimizer, state, c.SaveTotalLimit, Content(state.MicroBatchesConsumed), schedule);
                 existing = Checkpoint.List(outputDir);
             }
         }
