@@ -5,7 +5,6 @@ using Pipeline.Shared.Tokenization;
 using Pipeline.Training;
 using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Generation;
-using Pipeline.Training.Trainer;
 
 namespace Pipeline.Cli.Commands;
 

@@ -58,7 +58,7 @@ public static class OrpoEvaluator
         string modelDir, string dataPath, double beta, int maxLength = 1024, int batchSize = 8,
         OverlongPolicy overlong = OverlongPolicy.Drop, string device = "cpu")
     {
-        Checkpoint.RefuseLegacy(modelDir);
+        TrainedModel.RefuseLegacy(modelDir);
         var tokenizer = HfTokenizer.Load(modelDir);
         var rows = PreferenceData.Load(PreferenceData.Resolve(dataPath, "eval"), PreferenceData.ChatFor(tokenizer));
         var data = TokenizedData.From(rows, tokenizer, maxLength, overlong);

@@ -37,9 +37,6 @@ public static class Checkpoint
     /// <summary>The trained tensors, bit exact, where the model file does not hold them (LoRA, bf16 master weights).</summary>
     public const string TrainingTensors = "training_state.safetensors";
 
-    /// <summary>What checkpoints of earlier versions held (TorchSharp's own format): recognised only to refuse them clearly.</summary>
-    public const string LegacyWeights = "weights.dat";
-
     private const string StateKey = "pipeline_state";
 
     internal static readonly string[] TokenizerFiles =
@@ -123,7 +120,7 @@ public static class Checkpoint
     /// <summary>Restores the trained tensors, optimizer and RNG from <paramref name="dir"/> and returns its trainer state.</summary>
     public static TrainerState Load(string dir, nn.Module owner, AdamW optimizer)
     {
-        RefuseLegacy(dir);
+        TrainedModel.RefuseLegacy(dir);
         var tensors = Path.Combine(dir, TrainingTensors);
         using (no_grad())
             Safetensors.ReadInto(File.Exists(tensors) ? tensors : HfModelFolder.WeightsPath(dir), owner.state_dict());
@@ -133,13 +130,5 @@ public static class Checkpoint
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, State)))?[StateKey]
             ?? throw new InvalidDataException($"{Path.Combine(dir, State)}: no {StateKey} (not a checkpoint this trainer wrote).");
         return json.Deserialize<TrainerState>() ?? throw new InvalidDataException($"{Path.Combine(dir, State)}: empty {StateKey}");
-    }
-
-    /// <summary>A checkpoint of an earlier version (TorchSharp weights.dat): a clear error instead of a missing-file one.</summary>
-    public static void RefuseLegacy(string dir)
-    {
-        if (File.Exists(Path.Combine(dir, LegacyWeights)))
-            throw new InvalidDataException($"{dir}: a checkpoint in the old TorchSharp format ({LegacyWeights}) of an earlier version; " +
-                "it cannot be opened or resumed any more. Use the run's final model, or train again into an empty folder.");
     }
 }
