@@ -18,11 +18,7 @@ public sealed class PaddedLogitsTests
         using var scope = NewDisposeScope();
         using var model = HfModelFolder.Load(ModelFixtures.TinyLlama, CPU);
         model.eval();
-        var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(ModelFixtures.TinyLlama, "expected_eval.json"))).RootElement;
-        int[] Ids(JsonElement pair, string side) => [.. pair.GetProperty($"{side}_input_ids").EnumerateArray().Select(e => e.GetInt32())];
-        var pairs = expected.GetProperty("pairs").EnumerateArray().Take(3)
-            .Select(p => new TokenizedPair(Ids(p, "chosen"), p.GetProperty("chosen_prompt_len").GetInt32(), Ids(p, "rejected"), p.GetProperty("rejected_prompt_len").GetInt32()))
-            .ToList();
+        var pairs = ReferencePairs().Take(3).ToList();
         var batch = PairCollator.Collate(pairs, padTokenId: 302, CPU);
         Assert.Contains(0L, batch.AttentionMask.flatten().data<long>().ToArray()); // the batch really is padded
 
@@ -46,11 +42,7 @@ public sealed class PaddedLogitsTests
     {
         using var scope = NewDisposeScope();
         using var model = HfModelFolder.Load(ModelFixtures.TinyLlama, CPU);
-        var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(ModelFixtures.TinyLlama, "expected_eval.json"))).RootElement;
-        int[] Ids(JsonElement pair, string side) => [.. pair.GetProperty($"{side}_input_ids").EnumerateArray().Select(e => e.GetInt32())];
-        var pairs = expected.GetProperty("pairs").EnumerateArray()
-            .Select(p => new TokenizedPair(Ids(p, "chosen"), p.GetProperty("chosen_prompt_len").GetInt32(), Ids(p, "rejected"), p.GetProperty("rejected_prompt_len").GetInt32()))
-            .ToList();
+        var pairs = ReferencePairs();
         var weights = Safetensors.Read(Path.Combine(ModelFixtures.TinyLlama, "model.safetensors"));
         const int BatchSize = 2;
 
@@ -67,6 +59,15 @@ public sealed class PaddedLogitsTests
         }
         Assert.Equal(chosen.Average(), eval.Metrics["eval_logits/chosen"], 5);
         Assert.Equal(rejected.Average(), eval.Metrics["eval_logits/rejected"], 5);
+    }
+
+    /// <summary>The fixture's 6 pairs as the reference tokenised them (expected_eval.json), of unequal lengths.</summary>
+    private static List<TokenizedPair> ReferencePairs()
+    {
+        var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(ModelFixtures.TinyLlama, "expected_eval.json"))).RootElement;
+        int[] Ids(JsonElement pair, string side) => [.. pair.GetProperty($"{side}_input_ids").EnumerateArray().Select(e => e.GetInt32())];
+        return [.. expected.GetProperty("pairs").EnumerateArray().Select(p => new TokenizedPair(
+            Ids(p, "chosen"), p.GetProperty("chosen_prompt_len").GetInt32(), Ids(p, "rejected"), p.GetProperty("rejected_prompt_len").GetInt32()))];
     }
 }
 
