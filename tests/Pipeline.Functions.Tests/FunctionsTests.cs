@@ -43,7 +43,7 @@ public sealed class FunctionsTests(AzuriteFixture azurite) : IDisposable
     public async Task Blob_trigger_fired_twice_for_the_same_file_publishes_once()
     {
         var target = FunctionTestHost.NewTarget();
-        await _host.Get<UploadFileFunction>().Run(Body(Pairs(4)), target, "f.jsonl", default);
+        await _host.Get<UploadFileFunction>().Run(Body(Pairs(10)), target, "f.jsonl", default);
         var blob = _host.Storage.BlobService().GetBlobContainerClient(StorageLayout.Incoming).GetBlobClient(StorageLayout.IncomingBlob(target, "f.jsonl"));
 
         var first = await _host.Get<IngestBlobFunction>().Run(blob, target, "f.jsonl", default);

@@ -56,7 +56,7 @@ public sealed class HostileBlobTests(AzuriteFixture azurite) : IDisposable
             .UploadAsync(BinaryData.FromString("""{ "eval_share": 7 """));
         var upload = _host.Get<UploadFileFunction>();
         await upload.Run(Body(PreferenceFiles.Pairs(5)), broken, "a.jsonl", default);
-        await upload.Run(Body(PreferenceFiles.Pairs(5, offset: 50)), good, "b.jsonl", default);
+        await upload.Run(Body(PreferenceFiles.Pairs(10, offset: 50)), good, "b.jsonl", default);
         var function = new IngestBlobFunction(_host.Get<IngestionService>(),
             new IngestionRetryOptions { MaxAttempts = 3, FirstDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(20) },
             Microsoft.Extensions.Logging.Abstractions.NullLogger<IngestBlobFunction>.Instance);

@@ -27,7 +27,7 @@ public sealed class ReadEndpointRedactionTests(AzuriteFixture azurite) : IDispos
         await blobs.GetBlobContainerClient(StorageLayout.Config).GetBlobClient(StorageLayout.TargetProfileBlob(target))
             .UploadAsync(BinaryData.FromString($$"""{ "tokenizer": "{{RepoPaths.TinyLlama}}", "max_length": 512 }"""));
         var ingestion = _host.Get<IngestionService>();
-        await ingestion.UploadAsync(target, "f.jsonl", new MemoryStream(Encoding.UTF8.GetBytes(PreferenceFiles.Pairs(8))));
+        await ingestion.UploadAsync(target, "f.jsonl", new MemoryStream(Encoding.UTF8.GetBytes(PreferenceFiles.Pairs(10))));
         var result = await ingestion.IngestAsync(target, "f.jsonl");
         Assert.Equal(RepoPaths.TinyLlama, result.Report!.Tokenizer); // stored as configured
 
@@ -35,7 +35,7 @@ public sealed class ReadEndpointRedactionTests(AzuriteFixture azurite) : IDispos
 
         Assert.DoesNotContain(RepoPaths.TinyLlama, read.Content);
         Assert.Contains(PublicJson.PathMark, read.Content);
-        Assert.Equal(8, ValidationReportRows(read.Content!));
+        Assert.Equal(10, ValidationReportRows(read.Content!));
     }
 
     [Fact]

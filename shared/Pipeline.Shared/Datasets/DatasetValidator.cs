@@ -181,7 +181,7 @@ public static class DatasetValidator
         private readonly List<Rejection> _rejections = [];
         private readonly ulong _evalThreshold = (ulong)(settings.Profile.EvalShare * ulong.MaxValue);
         private string? _schema;
-        private long _rowsRead, _train, _eval, _tooLong;
+        private long _rowsRead, _train, _eval, _tooLong, _truncatedRows, _truncatedLength;
 
         public readonly List<FileProblem> Problems = [];
         public long BytesRead;
@@ -219,7 +219,8 @@ public static class DatasetValidator
                 return;
             }
             var length = TokenLimit ? o.Tokens : o.Chars;
-            if (length > Limit)
+            var over = length > Limit && _profile.TooLongPolicy == TooLongPolicies.Truncate;
+            if (length > Limit && !over)
             {
                 Reject(o.Line, ReasonCodes.TooLong, $"prompt + completion is {length} {(TokenLimit ? "tokens" : "characters")}, over the limit of {Limit}");
                 return;
@@ -237,6 +238,7 @@ public static class DatasetValidator
             }
             _rowsRead++;
             _accepted.Add(o.PairHash);
+            if (over) (_truncatedRows, _truncatedLength) = (_truncatedRows + 1, _truncatedLength + length - Limit);
             _lengths.Add(settings.CountsTokens ? o.Tokens : o.Chars);
             _dataset.Append(o.PairHash);
             var eval = o.PromptHash < _evalThreshold;
@@ -296,6 +298,8 @@ public static class DatasetValidator
                 MaxLength = _profile.MaxLength,
                 TokenLengths = settings.CountsTokens ? lengths : null,
                 CharLengths = settings.CountsTokens ? null : lengths,
+                TruncatedRows = _truncatedRows,
+                TruncatedLength = _truncatedLength,
             };
             // Computed even for an unusable file: a repeat whose rows all duplicate its own earlier dataset is recognised by it.
             var contentId = _seen.Count > 0 ? "ct-" + _content.Id() : null;

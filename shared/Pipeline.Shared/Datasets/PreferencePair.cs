@@ -1,8 +1,8 @@
-// The normalised row every schema becomes, and its one-line JSON form in datasets/{target}/{datasetId}/*.jsonl.
-//   {"prompt":[{"role":"system"|"user"|"assistant","content":"..."}, ...],   ends with a user message
-//    "chosen":[{"role":"assistant","content":"..."}, ...],                   starts with an assistant message
-//    "rejected":[{"role":"assistant","content":"..."}, ...]}
-// This is TRL's conversational preference format; the trainer reads it with the tokenizer's chat template.
+// The normalised row every schema becomes, and its one-line JSON form in datasets/{target}/{datasetId}/*.jsonl, in one
+// of TRL's two preference formats, so the line itself says which it is:
+//   standard (raw text, no chat template):  {"prompt":"...","chosen":"...","rejected":"..."}
+//   conversational (the chat template):     {"prompt":[{"role":"system"|"user"|"assistant","content":"..."}, ...],  ends with user
+//                                            "chosen":[{"role":"assistant","content":"..."}, ...], "rejected":[...]}
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -10,14 +10,21 @@ using Pipeline.Shared.Tokenization;
 
 namespace Pipeline.Shared.Datasets;
 
-public sealed record PreferencePair(IReadOnlyList<ChatMessage> Prompt, IReadOnlyList<ChatMessage> Chosen, IReadOnlyList<ChatMessage> Rejected)
+/// <param name="IsStandard">Raw text (TRL's standard format): one user message as the prompt and one assistant message
+/// per completion, written as plain strings; the trainer tokenizes them without a chat template.</param>
+public sealed record PreferencePair(IReadOnlyList<ChatMessage> Prompt, IReadOnlyList<ChatMessage> Chosen, IReadOnlyList<ChatMessage> Rejected,
+    bool IsStandard = false)
 {
+    /// <summary>A standard (raw text) pair.</summary>
+    public static PreferencePair Standard(string prompt, string chosen, string rejected) =>
+        new([new("user", prompt)], [new("assistant", chosen)], [new("assistant", rejected)], IsStandard: true);
+
     internal static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The normalised JSON line (no trailing newline), UTF-8.</summary>
     public byte[] ToJsonLine() => ToJsonLine(out _);
 
-    /// <summary>The normalised line; <paramref name="promptBytes"/> is the length of its `{"prompt":[...]` prefix,
+    /// <summary>The normalised line; <paramref name="promptBytes"/> is the length of its `{"prompt":...` prefix,
     /// which identifies the prompt (the train/eval split hashes it).</summary>
     public byte[] ToJsonLine(out int promptBytes)
     {
@@ -26,11 +33,22 @@ public sealed record PreferencePair(IReadOnlyList<ChatMessage> Prompt, IReadOnly
         buffer.ResetWrittenCount();
         w.Reset(buffer);
         w.WriteStartObject();
-        WriteMessages(w, "prompt", Prompt);
-        w.Flush();
-        promptBytes = buffer.WrittenCount;
-        WriteMessages(w, "chosen", Chosen);
-        WriteMessages(w, "rejected", Rejected);
+        if (IsStandard)
+        {
+            w.WriteString("prompt", Prompt[0].Content);
+            w.Flush();
+            promptBytes = buffer.WrittenCount;
+            w.WriteString("chosen", Chosen[0].Content);
+            w.WriteString("rejected", Rejected[0].Content);
+        }
+        else
+        {
+            WriteMessages(w, "prompt", Prompt);
+            w.Flush();
+            promptBytes = buffer.WrittenCount;
+            WriteMessages(w, "chosen", Chosen);
+            WriteMessages(w, "rejected", Rejected);
+        }
         w.WriteEndObject();
         w.Flush();
         return buffer.WrittenSpan.ToArray();
@@ -62,7 +80,10 @@ public sealed record PreferencePair(IReadOnlyList<ChatMessage> Prompt, IReadOnly
     {
         var reader = new Utf8JsonReader(line);
         using var doc = JsonDocument.ParseValue(ref reader);
-        return new PreferencePair(Read(doc.RootElement, "prompt"), Read(doc.RootElement, "chosen"), Read(doc.RootElement, "rejected"));
+        var root = doc.RootElement;
+        if (root.GetProperty("prompt").ValueKind == JsonValueKind.String)
+            return Standard(root.GetProperty("prompt").GetString()!, root.GetProperty("chosen").GetString()!, root.GetProperty("rejected").GetString()!);
+        return new PreferencePair(Read(root, "prompt"), Read(root, "chosen"), Read(root, "rejected"));
 
         static IReadOnlyList<ChatMessage> Read(JsonElement root, string name) =>
             root.GetProperty(name).EnumerateArray()

@@ -116,8 +116,13 @@ public sealed class RowParser(string? forcedSchema, IReadOnlyDictionary<string, 
         var hasChosen = row.TryGetProperty("chosen", out var chosen);
         var hasRejected = row.TryGetProperty("rejected", out _);
         if (row.TryGetProperty("prompt", out var prompt))
+        {
+            // TRL maybe_extract_prompt: a prompt of the other kind than the completions (a string next to
+            // conversations) is ignored and the prompt extracted from them.
+            if (hasChosen && prompt.ValueKind == JsonValueKind.String && chosen.ValueKind == JsonValueKind.Array) return SchemaNames.ImplicitPrompt;
             return prompt.ValueKind == JsonValueKind.Array ? SchemaNames.Conversational : SchemaNames.Standard;
-        if (hasChosen && chosen.ValueKind == JsonValueKind.Array) return SchemaNames.ImplicitPrompt;
+        }
+        if (hasChosen && chosen.ValueKind is JsonValueKind.Array or JsonValueKind.String) return SchemaNames.ImplicitPrompt;
         if (hasChosen || hasRejected) return SchemaNames.Standard; // reported as missing prompt
         return null;
     }
@@ -126,16 +131,18 @@ public sealed class RowParser(string? forcedSchema, IReadOnlyDictionary<string, 
     {
         if (!Str(row, promptField, out var prompt, out var err) || !Str(row, chosenField, out var chosen, out err) || !Str(row, rejectedField, out var rejected, out err))
             return err with { Schema = schema };
-        var messages = new List<ChatMessage>(2);
+        var system = "";
         if (row.TryGetProperty(systemField, out var sys) && sys.ValueKind != JsonValueKind.Null)
         {
             if (sys.ValueKind != JsonValueKind.String)
                 return ParsedRow.Reject(ReasonCodes.WrongType, $"'{systemField}' must be a string, not {Kind(sys)}", schema);
-            var system = sys.GetString()!;
-            if (system.Length > 0) messages.Add(new ChatMessage("system", system));
+            system = sys.GetString()!;
         }
-        messages.Add(new ChatMessage("user", prompt));
-        return Finish(new PreferencePair(messages, [new ChatMessage("assistant", chosen)], [new ChatMessage("assistant", rejected)]), schema);
+        // TRL's standard format is raw text and stays so. A system turn exists only in a chat template, so a row with
+        // one becomes the conversation [system, user] -> assistant.
+        return Finish(system.Length == 0
+            ? PreferencePair.Standard(prompt, chosen, rejected)
+            : new PreferencePair([new("system", system), new("user", prompt)], [new("assistant", chosen)], [new("assistant", rejected)]), schema);
     }
 
     private static ParsedRow Conversational(JsonElement row)
@@ -149,13 +156,21 @@ public sealed class RowParser(string? forcedSchema, IReadOnlyDictionary<string, 
     private static ParsedRow Implicit(JsonElement row)
     {
         const string s = SchemaNames.ImplicitPrompt;
+        // The prompt is the longest common prefix of the two (TRL's extract_prompt): of characters for strings, kept as
+        // raw text; of messages for conversations.
+        if (row.TryGetProperty("chosen", out var c) && c.ValueKind == JsonValueKind.String)
+        {
+            if (!Str(row, "chosen", out var chosenText, out var e) || !Str(row, "rejected", out var rejectedText, out e))
+                return e with { Schema = s };
+            return ImplicitPrompt.Extract(chosenText, rejectedText) is { } t
+                ? Finish(PreferencePair.Standard(t.Prompt, t.Chosen, t.Rejected), s)
+                : ParsedRow.Reject(ReasonCodes.EmptyField, "chosen and rejected share no prompt text", s);
+        }
         if (!Messages(row, "chosen", out var chosen, out var err) || !Messages(row, "rejected", out var rejected, out err))
             return err with { Schema = s };
-        // The prompt is the longest common message prefix of the two conversations (TRL's extract_prompt).
-        var n = 0;
-        while (n < chosen.Count && n < rejected.Count && chosen[n] == rejected[n]) n++;
-        if (n == 0) return ParsedRow.Reject(ReasonCodes.InvalidRoleOrder, "chosen and rejected share no prompt messages", s);
-        return Finish(new PreferencePair(chosen.Take(n).ToList(), chosen.Skip(n).ToList(), rejected.Skip(n).ToList()), s);
+        return ImplicitPrompt.Extract(chosen, rejected) is { } m
+            ? Finish(new PreferencePair(m.Prompt, m.Chosen, m.Rejected), s)
+            : ParsedRow.Reject(ReasonCodes.InvalidRoleOrder, "chosen and rejected share no prompt messages", s);
     }
 
     private static ParsedRow OpenAi(JsonElement row)

@@ -1,5 +1,5 @@
 // The fast path for the common row, a valid TRL standard pair: read with Utf8JsonReader straight from the UTF-8 bytes
-// (no DOM, no strings) and written normalised. Anything unusual returns false and RowParser's DOM path decides.
+// (no DOM, no strings) and written normalised (raw text stays raw text; a system field makes it a conversation). Anything unusual returns false and RowParser's DOM path decides.
 using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -112,9 +112,24 @@ internal static class StandardRowWriter
     private static readonly JavaScriptEncoder Encoder = PreferencePair.WriterOptions.Encoder!;
 
     /// <summary>The line as Utf8JsonWriter writes it when no value needs escaping: the values verbatim between fixed
-    /// JSON. Returns the length of the `{"prompt":[...]` prefix.</summary>
+    /// JSON. Returns the length of the `{"prompt":...` prefix.</summary>
     private static int WriteVerbatim(PooledBuffer output, ReadOnlySpan<byte> system, ReadOnlySpan<byte> prompt, ReadOnlySpan<byte> chosen, ReadOnlySpan<byte> rejected)
     {
+        if (system.IsEmpty)
+        {
+            // Raw text stays raw text: TRL's standard format.
+            var at = output.WrittenCount;
+            output.Write("{\"prompt\":\""u8);
+            output.Write(prompt);
+            output.Write("\""u8);
+            var length = output.WrittenCount - at;
+            output.Write(",\"chosen\":\""u8);
+            output.Write(chosen);
+            output.Write("\",\"rejected\":\""u8);
+            output.Write(rejected);
+            output.Write("\"}"u8);
+            return length;
+        }
         ReadOnlySpan<byte> open = "{\"prompt\":["u8, systemRole = "{\"role\":\"system\",\"content\":\""u8, userRole = "{\"role\":\"user\",\"content\":\""u8,
             close = "\"}"u8, chosenOpen = ",\"chosen\":[{\"role\":\"assistant\",\"content\":\""u8,
             rejectedOpen = ",\"rejected\":[{\"role\":\"assistant\",\"content\":\""u8;
@@ -140,12 +155,23 @@ internal static class StandardRowWriter
         return promptBytes;
     }
 
-    /// <summary>The general case: Utf8JsonWriter escapes. Returns the length of the `{"prompt":[...]` prefix.</summary>
+    /// <summary>The general case: Utf8JsonWriter escapes. Returns the length of the `{"prompt":...` prefix.</summary>
     private static int WriteEscaped(Utf8JsonWriter w, PooledBuffer output, ReadOnlySpan<byte> system, ReadOnlySpan<byte> prompt, ReadOnlySpan<byte> chosen, ReadOnlySpan<byte> rejected)
     {
         var start = output.WrittenCount;
         w.Reset(output);
         w.WriteStartObject();
+        if (system.IsEmpty)
+        {
+            w.WriteString("prompt"u8, prompt);
+            w.Flush();
+            var length = output.WrittenCount - start;
+            w.WriteString("chosen"u8, chosen);
+            w.WriteString("rejected"u8, rejected);
+            w.WriteEndObject();
+            w.Flush();
+            return length;
+        }
         w.WriteStartArray("prompt"u8);
         if (!system.IsEmpty) Message(w, "system"u8, system);
         Message(w, "user"u8, prompt);

@@ -43,6 +43,10 @@ public sealed record ValidationReport
     [JsonPropertyName("max_length")] public int? MaxLength { get; init; }
     [JsonPropertyName("token_lengths")] public LengthStats? TokenLengths { get; init; }
     [JsonPropertyName("char_lengths")] public LengthStats? CharLengths { get; init; }
+    /// <summary>Accepted rows over the limit (too_long_policy truncate): the trainer cuts them to fit.</summary>
+    [JsonPropertyName("truncated_rows")] public long TruncatedRows { get; init; }
+    /// <summary>How far those rows are over the limit in all, in the unit of the length statistics (tokens, else chars).</summary>
+    [JsonPropertyName("truncated_length")] public long TruncatedLength { get; init; }
 
     private static readonly JsonSerializerOptions Json = new()
     {

@@ -21,6 +21,8 @@ public static class ValidationReportMarkdown
         {
             s.AppendLine();
             s.AppendLine($"Lengths ({len.Unit}): p50 {len.P50}, p90 {len.P90}, p99 {len.P99}, max {len.Max}.");
+            if (r.TruncatedRows > 0)
+                s.AppendLine($"{r.TruncatedRows} rows are over the limit by {r.TruncatedLength} {len.Unit} in all: kept, training cuts them to max_length.");
         }
         if (r.Reasons.Count > 0)
         {

@@ -24,6 +24,12 @@ public sealed record OrpoConfig
     [JsonPropertyName("max_steps")] public int MaxSteps { get; init; } = -1;
     /// <summary>Tokens per sequence (prompt + completion, BOS/EOS included).</summary>
     [JsonPropertyName("max_length")] public int MaxLength { get; init; } = 1024;
+    /// <summary>Prompt tokens kept when a prompt is longer (TRL DPOConfig's meaning; null: no separate limit).</summary>
+    [JsonPropertyName("max_prompt_length")] public int? MaxPromptLength { get; init; }
+    /// <summary>Completion tokens kept when a completion is longer (null: no separate limit).</summary>
+    [JsonPropertyName("max_completion_length")] public int? MaxCompletionLength { get; init; }
+    /// <summary>keep_end (cut a long prompt's start) | keep_start (cut its end); BOS and the assistant header stay.</summary>
+    [JsonPropertyName("truncation_mode")] public string TruncationMode { get; init; } = "keep_end";
     /// <summary>One of <see cref="Schedulers"/>, as transformers' get_scheduler names them.</summary>
     [JsonPropertyName("lr_scheduler_type")] public string LrSchedulerType { get; init; } = "linear";
     /// <summary>The scheduler's own arguments (min_lr / min_lr_rate, lr_end / power, num_cycles, num_decay_steps ...).</summary>
@@ -70,8 +76,9 @@ public sealed record OrpoConfig
     // Not in TRL: this pipeline's choices, named in the same style.
     /// <summary>With use_peft, also write the adapter merged into full weights (the adapter is saved either way).</summary>
     [JsonPropertyName("merge_adapter")] public bool MergeAdapter { get; init; }
-    /// <summary>drop (count and skip the pair) | truncate_prompt (cut prompt tokens from the left).</summary>
-    [JsonPropertyName("overlong_pairs")] public string OverlongPairs { get; init; } = "drop";
+    /// <summary>truncate (cut the prompt from the left, then completions from the right) | drop (count and skip the
+    /// pair) | truncate_prompt (cut only the prompt; drop the pair if that is not enough).</summary>
+    [JsonPropertyName("overlong_pairs")] public string OverlongPairs { get; init; } = "truncate";
     /// <summary>false: a NaN/Inf loss or gradient stops the run; true: that step is skipped and counted.</summary>
     [JsonPropertyName("skip_nonfinite_steps")] public bool SkipNonfiniteSteps { get; init; }
 
@@ -166,7 +173,10 @@ public sealed record OrpoConfig
         if (SaveTotalLimit < 1) errors.Add("save_total_limit must be >= 1");
         if (LoraR < 1) errors.Add("lora_r must be >= 1");
         if (LoraDropout is < 0 or >= 1) errors.Add("lora_dropout must be in [0, 1)");
-        if (OverlongPairs is not ("drop" or "truncate_prompt")) errors.Add($"overlong_pairs '{OverlongPairs}' is not drop or truncate_prompt");
+        if (OverlongPairs is not ("truncate" or "drop" or "truncate_prompt")) errors.Add($"overlong_pairs '{OverlongPairs}' is not truncate, drop or truncate_prompt");
+        if (MaxPromptLength < 1) errors.Add("max_prompt_length must be >= 1");
+        if (MaxCompletionLength < 1) errors.Add("max_completion_length must be >= 1");
+        if (TruncationMode is not ("keep_end" or "keep_start")) errors.Add($"truncation_mode '{TruncationMode}' is not keep_end or keep_start");
         return errors;
     }
 

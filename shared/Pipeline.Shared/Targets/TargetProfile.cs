@@ -22,14 +22,18 @@ public sealed record TargetProfile
     /// <summary>Longest prompt + completion in characters when no tokenizer is configured.</summary>
     [JsonPropertyName("max_chars")] public int MaxChars { get; init; } = 100_000;
 
-    /// <summary>"drop" rejects the long row; "reject_file" makes the whole file unusable.</summary>
-    [JsonPropertyName("too_long_policy")] public string TooLongPolicy { get; init; } = TooLongPolicies.Drop;
+    /// <summary>"truncate" keeps the long row and counts it (the trainer cuts it to max_length); "drop" rejects the row;
+    /// "reject_file" makes the whole file unusable.</summary>
+    [JsonPropertyName("too_long_policy")] public string TooLongPolicy { get; init; } = TooLongPolicies.Truncate;
 
     /// <summary>Share of prompts held out for evaluation (0..0.5).</summary>
     [JsonPropertyName("eval_share")] public double EvalShare { get; init; } = 0.1;
 
-    /// <summary>Fewest accepted rows for a usable file.</summary>
-    [JsonPropertyName("min_rows")] public int MinRows { get; init; } = 1;
+    /// <summary>Fewest accepted rows for a usable file. The default, 10, is the least that gives the default eval_share
+    /// (0.1) one held-out pair on average next to the training split: a 2-row file does not become a training run.</summary>
+    [JsonPropertyName("min_rows")] public int MinRows { get; init; } = DefaultMinRows;
+
+    public const int DefaultMinRows = 10;
 
     /// <summary>Largest share of rejected rows (0..1) for a usable file.</summary>
     [JsonPropertyName("max_rejected_share")] public double MaxRejectedShare { get; init; } = 0.5;
@@ -92,8 +96,8 @@ public sealed record TargetProfile
                 p.Add($"column_mapping key '{key}' is not one of prompt, system, chosen, rejected");
         if (MaxLength is <= 0) p.Add("max_length must be positive");
         if (MaxChars <= 0) p.Add("max_chars must be positive");
-        if (TooLongPolicy is not (TooLongPolicies.Drop or TooLongPolicies.RejectFile))
-            p.Add($"too_long_policy '{TooLongPolicy}' must be '{TooLongPolicies.Drop}' or '{TooLongPolicies.RejectFile}'");
+        if (TooLongPolicy is not (TooLongPolicies.Truncate or TooLongPolicies.Drop or TooLongPolicies.RejectFile))
+            p.Add($"too_long_policy '{TooLongPolicy}' must be '{TooLongPolicies.Truncate}', '{TooLongPolicies.Drop}' or '{TooLongPolicies.RejectFile}'");
         if (EvalShare is < 0 or > 0.5 || double.IsNaN(EvalShare)) p.Add("eval_share must be between 0 and 0.5");
         if (MinRows < 1) p.Add("min_rows must be at least 1");
         if (MaxRejectedShare is < 0 or > 1 || double.IsNaN(MaxRejectedShare)) p.Add("max_rejected_share must be between 0 and 1");
@@ -107,6 +111,7 @@ public sealed record TargetProfile
 
 public static class TooLongPolicies
 {
+    public const string Truncate = "truncate";
     public const string Drop = "drop";
     public const string RejectFile = "reject_file";
 }

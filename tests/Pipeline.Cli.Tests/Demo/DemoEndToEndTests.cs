@@ -74,15 +74,15 @@ public sealed class DemoEndToEndTests(AzuriteFixture azurite)
         Assert.Equal(result.Datasets[0].RequestId, m1.RequestId);
         Assert.Equal(DemoTrainingSize.Test.MaxSteps, m1.HyperParameters.MaxSteps);
 
-        // v0001's report holds sample generations of held-out prompts before and after training, the prompts rendered
-        // by the base model's ChatML template with the generation prompt, as training renders them.
+        // v0001's report holds sample generations of held-out prompts before and after training, the prompts as training
+        // sees them: the demo's files are TRL standard rows (plain strings), so raw text without the chat template.
         var r1 = await store.ReadFileAsync(new ModelVersion("demo-e2e", 1), ReportFiles.InVersion(ReportFiles.JsonFile), CancellationToken.None);
         var samples = JsonDocument.Parse(r1!.ToString()).RootElement.GetProperty("samples");
         Assert.Equal(2, samples.GetArrayLength());
         foreach (var s in samples.EnumerateArray())
         {
-            Assert.StartsWith("<|im_start|>", s.GetProperty("prompt").GetString(), StringComparison.Ordinal);
-            Assert.EndsWith("<|im_start|>assistant\n", s.GetProperty("prompt").GetString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("<|im_start|>", s.GetProperty("prompt").GetString(), StringComparison.Ordinal);
+            Assert.False(string.IsNullOrWhiteSpace(s.GetProperty("prompt").GetString()));
             Assert.False(string.IsNullOrEmpty(s.GetProperty("before").GetString()));
             Assert.False(string.IsNullOrEmpty(s.GetProperty("after").GetString()));
         }

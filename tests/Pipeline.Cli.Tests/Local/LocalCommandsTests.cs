@@ -27,13 +27,13 @@ public sealed class LocalCommandsTests(AzuriteFixture azurite) : IDisposable
     [Fact]
     public async Task Validate_exits_zero_for_a_usable_file_and_writes_the_report()
     {
-        var file = Write("ok.jsonl", PreferenceFiles.Pairs(5));
+        var file = Write("ok.jsonl", PreferenceFiles.Pairs(10));
         var output = Path.Combine(_dir.FullName, "report.json");
 
         Assert.Equal(ExitCodes.Ok, await Validate(new ValidateArguments(file, Tokenizer: "gpt2", MaxLength: 64, Output: output)));
 
         var report = ValidationReport.FromJson(File.ReadAllText(output));
-        Assert.Equal((true, 5L, "gpt2"), (report.Usable, report.RowsAccepted, report.Tokenizer));
+        Assert.Equal((true, 10L, "gpt2"), (report.Usable, report.RowsAccepted, report.Tokenizer));
         Assert.NotNull(report.TokenLengths);
         Assert.Contains(report.DatasetId!, _out.ToString());
     }
@@ -63,8 +63,8 @@ public sealed class LocalCommandsTests(AzuriteFixture azurite) : IDisposable
     [Fact]
     public async Task Validate_applies_a_local_profile_file()
     {
-        var file = Write("ok.jsonl", PreferenceFiles.Pairs(3));
-        var profile = Write("profile.json", """{ "min_rows": 10 }""");
+        var file = Write("ok.jsonl", PreferenceFiles.Pairs(12));
+        var profile = Write("profile.json", """{ "min_rows": 20 }""");
         Assert.Equal(ExitCodes.NotUsable, await Validate(new ValidateArguments(file, Profile: profile)));
         Assert.Contains(ReasonCodes.TooFewRows, _out.ToString());
     }
@@ -72,7 +72,7 @@ public sealed class LocalCommandsTests(AzuriteFixture azurite) : IDisposable
     [Fact]
     public async Task Ingest_uploads_and_ingests_against_the_configured_storage()
     {
-        var file = Write("cli-pairs.jsonl", PreferenceFiles.Pairs(8));
+        var file = Write("cli-pairs.jsonl", PreferenceFiles.Pairs(10));
         var storage = new StorageOptions { ConnectionString = azurite.ConnectionString };
         var target = "cli-" + Guid.NewGuid().ToString("N")[..8];
 

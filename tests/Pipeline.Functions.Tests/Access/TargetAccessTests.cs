@@ -54,7 +54,7 @@ public sealed class TargetAccessTests(AzuriteFixture azurite)
                 },
             }, default);
         var ingestion = local.Get<IngestionService>();
-        var pairs = "{\"prompt\": \"Hi?\", \"chosen\": \" Hello.\", \"rejected\": \" Go away.\"}\n{\"prompt\": \"Where?\", \"chosen\": \" Here.\", \"rejected\": \" No.\"}\n";
+        var pairs = PreferenceFiles.Pairs(TargetProfile.DefaultMinRows);
         await ingestion.UploadAsync(target, "seed.jsonl", new MemoryStream(Encoding.UTF8.GetBytes(pairs)));
         var dataset = (await ingestion.IngestAsync(target, "seed.jsonl")).DatasetId!;
         var now = DateTimeOffset.UtcNow;

@@ -18,7 +18,7 @@ public sealed class DatasetValidatorTests
             "",
             PreferenceFiles.Standard("Q2?", "Same.", "Same."),
             PreferenceFiles.Standard("Q3?", "C.", "D."));
-        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxRejectedShare = 1 })).Report;
+        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxRejectedShare = 1, MinRows = 1 })).Report;
 
         Assert.Equal(4, report.RowsRead); // the blank line 3 is not a row but keeps numbering right
         Assert.Equal(2, report.RowsAccepted);
@@ -70,6 +70,22 @@ public sealed class DatasetValidatorTests
     }
 
     [Fact]
+    public async Task Writes_standard_rows_as_raw_text_and_a_system_row_as_a_conversation()
+    {
+        var train = new MemoryStream();
+        var file = PreferenceFiles.Lines(
+            PreferenceFiles.Standard("Q1?", "A.", "B."),
+            PreferenceFiles.Standard("Q2 \"quoted\"?", "C.", "D."),
+            PreferenceFiles.Standard("Q3?", "E.", "F.", system: "Be brief."));
+        await PreferenceFiles.Validate(file, profile: new TargetProfile { EvalShare = 0, MinRows = 1 }, sinks: new DatasetSinks(train, Stream.Null));
+
+        var lines = Encoding.UTF8.GetString(train.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("""{"prompt":"Q1?","chosen":"A.","rejected":"B."}""", lines[0]);
+        Assert.Equal("""{"prompt":"Q2 \"quoted\"?","chosen":"C.","rejected":"D."}""", lines[1]);
+        Assert.StartsWith("""{"prompt":[{"role":"system","content":"Be brief."},{"role":"user","content":"Q3?"}]""", lines[2]);
+    }
+
+    [Fact]
     public async Task Rejects_duplicate_pair_within_the_file_naming_the_first_line()
     {
         var row = PreferenceFiles.Standard("Q?", "A.", "B.");
@@ -90,10 +106,10 @@ public sealed class DatasetValidatorTests
     }
 
     [Fact]
-    public async Task Drops_rows_over_the_character_limit_when_no_tokenizer_is_configured()
+    public async Task Drops_rows_over_the_character_limit_when_no_tokenizer_is_configured_and_the_policy_says_drop()
     {
         var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Q?", "Short.", "Bad."), PreferenceFiles.Standard("Q2?", new string('x', 200), "Bad."));
-        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxChars = 100 })).Report;
+        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxChars = 100, MinRows = 1, TooLongPolicy = TooLongPolicies.Drop })).Report;
         Assert.True(report.Usable);
         Assert.Equal((2L, ReasonCodes.TooLong), (PreferenceFiles.Only(report).Line, PreferenceFiles.Only(report).Reason));
         Assert.Contains("characters", PreferenceFiles.Only(report).Message);
@@ -116,7 +132,7 @@ public sealed class DatasetValidatorTests
         // GPT-2: "Hello world" is 2 tokens; " world" repeated 30 times is 30 tokens.
         var longAnswer = string.Concat(Enumerable.Repeat(" world", 30));
         var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Hello world", "Fine.", "Bad."), PreferenceFiles.Standard("Hello world", longAnswer, "Bad."));
-        var settings = new ValidationSettings { Tokenizer = tokenizer, TokenizerName = "gpt2", Profile = new TargetProfile { MaxLength = 20 } };
+        var settings = new ValidationSettings { Tokenizer = tokenizer, TokenizerName = "gpt2", Profile = new TargetProfile { MaxLength = 20, TooLongPolicy = TooLongPolicies.Drop } };
         var report = (await PreferenceFiles.Validate(file, settings: settings)).Report;
 
         Assert.Equal(2 + 2, tokenizer.CountTokens("Hello world") + tokenizer.CountTokens("Fine."));
@@ -129,10 +145,39 @@ public sealed class DatasetValidatorTests
     }
 
     [Fact]
+    public async Task Keeps_rows_over_max_length_by_default_and_counts_them_as_truncated()
+    {
+        var longAnswer = string.Concat(Enumerable.Repeat(" world", 30)); // 30 GPT-2 tokens: the row is 32, 12 over 20
+        var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Hello world", "Fine.", "Bad."), PreferenceFiles.Standard("Hello world", longAnswer, "Bad."));
+        var settings = new ValidationSettings { Tokenizer = new Gpt2TextTokenizer(), Profile = new TargetProfile { MaxLength = 20, MinRows = 1 } };
+
+        var report = (await PreferenceFiles.Validate(file, settings: settings)).Report;
+
+        Assert.Equal(TooLongPolicies.Truncate, TargetProfile.Default.TooLongPolicy);
+        Assert.Equal((2L, 0L), (report.RowsAccepted, report.RowsRejected));
+        Assert.Equal((1L, 12L), (report.TruncatedRows, report.TruncatedLength));
+        Assert.Contains("\"truncated_rows\": 1", report.ToJson());
+        Assert.Contains("1 rows are over the limit by 12 tokens in all", ValidationReportMarkdown.Render(report));
+    }
+
+    [Fact]
+    public async Task A_two_row_file_is_not_usable_under_the_default_profile_but_ten_rows_are()
+    {
+        var two = (await PreferenceFiles.Validate(PreferenceFiles.Pairs(2))).Report;
+        var ten = (await PreferenceFiles.Validate(PreferenceFiles.Pairs(10))).Report;
+
+        Assert.False(two.Usable);
+        Assert.Equal(ReasonCodes.TooFewRows, Assert.Single(two.FileProblems).Code);
+        Assert.Null(two.DatasetId);
+        Assert.True(ten.Usable);
+        Assert.Equal(10, TargetProfile.Default.MinRows);
+    }
+
+    [Fact]
     public async Task Makes_the_file_unusable_when_too_many_rows_are_rejected()
     {
         var file = PreferenceFiles.Lines(PreferenceFiles.Standard("Q?", "A.", "B."), "garbage", "garbage", "garbage");
-        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxRejectedShare = 0.5 })).Report;
+        var report = (await PreferenceFiles.Validate(file, profile: new TargetProfile { MaxRejectedShare = 0.5, MinRows = 1 })).Report;
         Assert.False(report.Usable);
         Assert.Equal(ReasonCodes.RejectedShareTooHigh, Assert.Single(report.FileProblems).Code);
         Assert.Contains("3 of 4", report.FileProblems[0].Message);

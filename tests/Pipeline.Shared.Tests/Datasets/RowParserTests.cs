@@ -24,6 +24,30 @@ public sealed class RowParserTests
     }
 
     [Fact]
+    public void Keeps_a_standard_row_without_system_as_raw_text_in_trls_standard_format()
+    {
+        var row = Parse("""{"prompt":"<|im_start|>user\nHi?<|im_end|>\n","chosen":"Hello.","rejected":"Go away."}""");
+
+        Assert.Equal(SchemaNames.Standard, row.Schema);
+        Assert.True(row.Pair!.IsStandard);
+        var line = Encoding.UTF8.GetString(row.Pair.ToJsonLine());
+        Assert.Equal("""{"prompt":"<|im_start|>user\nHi?<|im_end|>\n","chosen":"Hello.","rejected":"Go away."}""", line);
+        var back = PreferencePair.FromJsonLine(Encoding.UTF8.GetBytes(line));
+        Assert.True(back.IsStandard);
+        Assert.Equal(("<|im_start|>user\nHi?<|im_end|>\n", "Hello.", "Go away."), (back.Prompt[0].Content, back.Chosen[0].Content, back.Rejected[0].Content));
+    }
+
+    [Fact]
+    public void Extracts_an_implicit_string_prompt_as_trls_extract_prompt_and_keeps_it_raw_text()
+    {
+        var row = Parse("""{"chosen":"Where is my parcel? It left the depot.","rejected":"Where is my parcel? Ask the courier."}""");
+
+        Assert.Equal(SchemaNames.ImplicitPrompt, row.Schema);
+        Assert.Equal("""{"prompt":"Where is my parcel?","chosen":" It left the depot.","rejected":" Ask the courier."}""",
+            Encoding.UTF8.GetString(row.Pair!.ToJsonLine()));
+    }
+
+    [Fact]
     public void Rejects_pair_when_chosen_equals_rejected_after_whitespace_normalisation()
     {
         var row = Parse("""{"prompt":"Hi?","chosen":"Hello  there.","rejected":" Hello\nthere. "}""");
@@ -69,6 +93,15 @@ public sealed class RowParserTests
         Assert.Equal(SchemaNames.ImplicitPrompt, row.Schema);
         Assert.Equal([new ChatMessage("user", "Hi?")], row.Pair!.Prompt);
         Assert.Equal([new ChatMessage("assistant", "Hello.")], row.Pair.Chosen);
+    }
+
+    [Fact]
+    public void Extracts_the_prompt_from_conversations_when_the_prompt_column_is_a_plain_string_as_trl_does()
+    {
+        var row = Parse("""{"prompt":"Hi?","chosen":[{"role":"user","content":"Hi?"},{"role":"assistant","content":"Hello."}],"rejected":[{"role":"user","content":"Hi?"},{"role":"assistant","content":"No."}]}""");
+        Assert.Equal(SchemaNames.ImplicitPrompt, row.Schema);
+        Assert.Equal([new ChatMessage("user", "Hi?")], row.Pair!.Prompt);
+        Assert.Equal([new ChatMessage("assistant", "No.")], row.Pair.Rejected);
     }
 
     [Fact]

@@ -110,15 +110,15 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
     {
         var (service, queue, _) = Create();
         var target = NewTarget();
-        await Upload(service, target, "one.jsonl", PreferenceFiles.Pairs(10));
-        await Upload(service, target, "two.jsonl", PreferenceFiles.Pairs(12, offset: 6)); // rows 6..9 repeat, 10..17 are new
+        await Upload(service, target, "one.jsonl", PreferenceFiles.Pairs(20));
+        await Upload(service, target, "two.jsonl", PreferenceFiles.Pairs(24, offset: 16)); // rows 16..19 repeat, 20..39 are new
 
         var one = await service.IngestAsync(target, "one.jsonl");
         var two = await service.IngestAsync(target, "two.jsonl");
 
         Assert.Equal(IngestOutcome.Accepted, two.Outcome);
         Assert.NotEqual(one.DatasetId, two.DatasetId);
-        Assert.Equal((8L, 4L), (two.Report!.RowsAccepted, two.Report.Reasons[ReasonCodes.DuplicatePair]));
+        Assert.Equal((20L, 4L), (two.Report!.RowsAccepted, two.Report.Reasons[ReasonCodes.DuplicatePair]));
         Assert.Equal(2, (await Drain(queue)).Count);
 
         // The second file again: recognised as a repeat although all its rows are now known.
@@ -243,7 +243,7 @@ public sealed class IngestionServiceTests(AzuriteFixture azurite)
     {
         var (service, queue, blobs) = Create();
         var target = NewTarget();
-        await Upload(service, target, "f.jsonl", PreferenceFiles.Pairs(5));
+        await Upload(service, target, "f.jsonl", PreferenceFiles.Pairs(10));
         var first = await service.IngestAsync(target, "f.jsonl");
         // Simulate a crash after publishing and before the marker was written.
         await blobs.GetBlobContainerClient(StorageLayout.Datasets).DeleteBlobAsync(StorageLayout.DatasetRequestMarkerBlob(target, first.DatasetId!));

@@ -56,7 +56,7 @@ public sealed class TargetProfileTests
 
     [Theory]
     [InlineData("""{ "eval_share": 0.9 }""", "eval_share")]
-    [InlineData("""{ "too_long_policy": "truncate" }""", "too_long_policy")]
+    [InlineData("""{ "too_long_policy": "cut" }""", "too_long_policy")]
     [InlineData("""{ "schema": "csv" }""", "schema")]
     [InlineData("""{ "column_mapping": { "answer": "x" } }""", "column_mapping")]
     [InlineData("""{ "min_rows": 0 }""", "min_rows")]

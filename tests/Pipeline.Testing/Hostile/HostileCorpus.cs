@@ -17,7 +17,7 @@ public static class HostileCorpus
     public const long MaxFileBytes = 512L << 20;
 
     /// <summary>The profile the corpus is validated with (a target profile JSON; defaults otherwise).</summary>
-    public const string ProfileJson = """{ "max_file_bytes": 536870912 }""";
+    public const string ProfileJson = """{ "max_file_bytes": 536870912, "min_rows": 1 }""";
 
     /// <summary>The worst file of each container (and of each compression), for the slower entry points.</summary>
     public static readonly IReadOnlyList<string> WorstPerContainer =

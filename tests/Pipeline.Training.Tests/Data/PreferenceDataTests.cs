@@ -6,6 +6,8 @@ using Pipeline.Training.Trainer;
 
 namespace Pipeline.Training.Tests.Data;
 
+/// <summary>Alone: the 100 MB line test counts the process's allocations, which tests beside it would add to.</summary>
+[Collection(ProcessMemoryCollection.Name)]
 public sealed class PreferenceDataTests
 {
     private static string Write(string text)

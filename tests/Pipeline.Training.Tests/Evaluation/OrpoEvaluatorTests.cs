@@ -58,13 +58,25 @@ public sealed class OrpoEvaluatorTests
     }
 
     [Fact]
-    public void Drops_over_long_pairs_and_counts_them()
+    public void Drops_over_long_pairs_and_counts_them_under_the_drop_policy()
     {
         // Pairs 2 and 3 are 82 and 76 tokens long.
-        var result = OrpoEvaluator.EvaluateFile(RepoPaths.TinyLlama, Path.Combine(RepoPaths.TinyLlama, "data.jsonl"), beta: 0.1, maxLength: 70);
+        var result = OrpoEvaluator.EvaluateFile(RepoPaths.TinyLlama, Path.Combine(RepoPaths.TinyLlama, "data.jsonl"), beta: 0.1, maxLength: 70,
+            overlong: OverlongPolicy.Drop);
         Assert.Equal(2, result.PairsDropped);
         Assert.Equal(4, result.Pairs);
         Assert.Equal([1, 4, 5, 6], result.PerPair.Select(p => p.Line));
+    }
+
+    [Fact]
+    public void Evaluates_every_pair_by_default_cutting_the_long_ones_and_counting_them()
+    {
+        var cut = TokenizedData.From(PreferenceData.Load(Path.Combine(RepoPaths.TinyLlama, "data.jsonl")), TrainingFixture.Tokenizer, 70, OverlongPolicy.Truncate);
+
+        var result = OrpoEvaluator.EvaluateFile(RepoPaths.TinyLlama, Path.Combine(RepoPaths.TinyLlama, "data.jsonl"), beta: 0.1, maxLength: 70);
+
+        Assert.Equal((6, 0), (result.Pairs, result.PairsDropped));
+        Assert.Equal((2, cut.TruncatedTokens), (result.PairsTruncated, result.TokensTruncated));
     }
 
     [Fact]

@@ -18,6 +18,7 @@ public static class CommandLine
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(TokenizeCommand.Create());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -1,5 +1,6 @@
-// Reads preference pairs in TRL's formats from JSONL: standard ({"prompt","chosen","rejected"} strings) or
-// conversational (lists of {"role","content"} messages, rendered by a chat template). Bad rows name file, line, reason.
+// Reads preference pairs in TRL's formats: standard ({"prompt","chosen","rejected"} strings, kept as raw text) or
+// conversational (lists of {"role","content"} messages, rendered by the chat template); either with an implicit prompt
+// (no "prompt": TRL's extract_prompt). Bad rows name file, line and reason.
 using System.Text;
 using System.Text.Json;
 using Pipeline.Shared.Datasets;
@@ -8,13 +9,15 @@ using Pipeline.Shared.Tokenization;
 
 namespace Pipeline.Training.Data;
 
-/// <summary>One pair as text; Conversational rows were rendered by a chat template (their special tokens are real).</summary>
-public sealed record PreferenceRow(int Line, string Prompt, string Chosen, string Rejected, bool Conversational = false);
+/// <summary>One pair as the text TRL tokenizes: standard rows raw, conversational rows rendered by the chat template.</summary>
+public sealed record PreferenceRow(int Line, string Prompt, string Chosen, string Rejected, bool Conversational = false)
+{
+    /// <summary>The template's generation prompt at the end of <see cref="Prompt"/> (e.g. "&lt;|im_start|&gt;assistant\n"):
+    /// truncation never cuts it. Empty for standard rows.</summary>
+    public string AssistantHeader { get; init; } = "";
+}
 
-/// <summary>
-/// Renders conversational rows as `transformers` would (TRL maybe_apply_chat_template): prompt with the generation
-/// prompt, completion = render(prompt + completion) after the rendered prompt.
-/// </summary>
+/// <summary>Renders a conversation as transformers' apply_chat_template (tokenize=False) does.</summary>
 public delegate string ChatRenderer(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt);
 
 public static class PreferenceData
@@ -103,29 +106,67 @@ public static class PreferenceData
 
         JsonElement Field(string name) => root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null
             ? v : throw new InvalidDataException(Where($"missing \"{name}\""));
-        var (prompt, chosen, rejected) = (Field("prompt"), Field("chosen"), Field("rejected"));
+        var (chosen, rejected) = (Field("chosen"), Field("rejected"));
+        var prompt = root.TryGetProperty("prompt", out var p) && p.ValueKind != JsonValueKind.Null ? p : (JsonElement?)null;
+        var system = root.TryGetProperty("system", out var s) && s.ValueKind == JsonValueKind.String ? Text(s, Where) : "";
 
-        if (prompt.ValueKind == JsonValueKind.String && chosen.ValueKind == JsonValueKind.String && rejected.ValueKind == JsonValueKind.String)
+        if (chosen.ValueKind == JsonValueKind.String && rejected.ValueKind == JsonValueKind.String)
         {
-            var row = new PreferenceRow(line, Text(prompt, Where), Text(chosen, Where), Text(rejected, Where));
-            if (row.Chosen.Length == 0 || row.Rejected.Length == 0) throw new InvalidDataException(Where("empty completion"));
-            return row;
+            var (pr, c, r) = prompt is { ValueKind: JsonValueKind.String } explicitPrompt
+                ? (Text(explicitPrompt, Where), Text(chosen, Where), Text(rejected, Where))
+                : ImplicitPrompt.Extract(Text(chosen, Where), Text(rejected, Where)) is { } x
+                    ? (x.Prompt, x.Chosen, x.Rejected) : throw new InvalidDataException(Where("chosen and rejected share no prompt text"));
+            if (c.Length == 0 || r.Length == 0) throw new InvalidDataException(Where("empty completion"));
+            // A "system" field is not part of TRL's standard format: a system turn only exists in a chat template, so
+            // such a row is the conversation [system, user] -> assistant (as ingestion writes it).
+            if (system.Length > 0)
+                return Render(chat, [new("system", system), new("user", pr)], [new("assistant", c)], [new("assistant", r)], line, Where);
+            return new PreferenceRow(line, pr, c, r);
         }
-        if (prompt.ValueKind == JsonValueKind.Array && chosen.ValueKind == JsonValueKind.Array && rejected.ValueKind == JsonValueKind.Array)
+        if (chosen.ValueKind == JsonValueKind.Array && rejected.ValueKind == JsonValueKind.Array)
         {
-            if (chat is null) throw new InvalidDataException(Where("conversational row, but the tokenizer has no chat_template"));
-            var p = Messages(prompt, Where);
-            var renderedPrompt = chat(p, true);
-            string Completion(JsonElement e)
-            {
-                var full = chat([.. p, .. Messages(e, Where)], false);
-                if (!full.StartsWith(renderedPrompt, StringComparison.Ordinal))
-                    throw new InvalidDataException(Where("the chat template does not render the prompt as a prefix of prompt + completion"));
-                return full[renderedPrompt.Length..];
-            }
-            return new PreferenceRow(line, renderedPrompt, Completion(chosen), Completion(rejected), Conversational: true);
+            var (chosenMessages, rejectedMessages) = (Messages(chosen, Where), Messages(rejected, Where));
+            if (prompt is { ValueKind: JsonValueKind.Array } explicitPrompt)
+                return Render(chat, Messages(explicitPrompt, Where), chosenMessages, rejectedMessages, line, Where);
+            // TRL maybe_extract_prompt: no prompt, or a prompt of the other kind, means the prompt is implicit.
+            var x = ImplicitPrompt.Extract(chosenMessages, rejectedMessages)
+                ?? throw new InvalidDataException(Where("chosen and rejected share no prompt messages"));
+            return Render(chat, x.Prompt, x.Chosen, x.Rejected, line, Where);
         }
-        throw new InvalidDataException(Where("prompt, chosen and rejected must all be strings or all be lists of messages"));
+        throw new InvalidDataException(Where("chosen and rejected must both be strings or both be lists of messages"));
+    }
+
+    /// <summary>A conversation rendered as TRL's apply_chat_template does (data_utils.py): the prompt with the generation
+    /// prompt, then the prompt shortened to its common prefix with render(prompt + chosen) and with
+    /// render(prompt + rejected), so prompt + completion is always the full rendering.</summary>
+    private static PreferenceRow Render(ChatRenderer? chat, List<ChatMessage> prompt, List<ChatMessage> chosen, List<ChatMessage> rejected,
+        int line, Func<string, string> where)
+    {
+        if (chat is null) throw new InvalidDataException(where("conversational row, but the tokenizer has no chat_template"));
+        if (prompt.Count == 0 || prompt[^1].Role != "user")
+            throw new InvalidDataException(where("the prompt must end with a user message"));
+        var renderedPrompt = chat(prompt, true);
+        var promptChosen = chat([.. prompt, .. chosen], false);
+        var promptRejected = chat([.. prompt, .. rejected], false);
+        // TRL apply_chat_template: takewhile over (prompt, prompt_chosen), then (prompt, prompt_rejected).
+        var length = CommonPrefix(renderedPrompt, promptRejected, CommonPrefix(renderedPrompt, promptChosen, renderedPrompt.Length));
+        var finalPrompt = renderedPrompt[..length];
+        // The generation prompt (assistant header) is what truncation keeps at the end of a cut prompt.
+        var withoutHeader = chat(prompt, false);
+        var header = length == renderedPrompt.Length && renderedPrompt.StartsWith(withoutHeader, StringComparison.Ordinal)
+            ? renderedPrompt[withoutHeader.Length..] : "";
+        var c = promptChosen[length..];
+        var r = promptRejected[length..];
+        if (c.Length == 0 || r.Length == 0) throw new InvalidDataException(where("empty completion after the chat template"));
+        return new PreferenceRow(line, finalPrompt, c, r, Conversational: true) { AssistantHeader = header };
+    }
+
+    private static int CommonPrefix(string a, string b, int max)
+    {
+        var n = Math.Min(max, Math.Min(a.Length, b.Length));
+        var i = 0;
+        while (i < n && a[i] == b[i]) i++;
+        return i;
     }
 
     /// <summary>A JSON string's text, checked as validation checks it: no unpaired surrogate escape ("\ud800"), no

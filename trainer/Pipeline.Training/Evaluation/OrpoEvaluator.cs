@@ -21,7 +21,12 @@ public sealed record EvalMetrics(
     int Pairs,
     int PairsDropped,
     long NllTokens,
-    IReadOnlyList<PairEval> PerPair);
+    IReadOnlyList<PairEval> PerPair)
+{
+    /// <summary>Evaluated pairs that truncation cut to max_length, and the ids they lost (EvaluateFile only).</summary>
+    public int PairsTruncated { get; init; }
+    public long TokensTruncated { get; init; }
+}
 
 public static class OrpoEvaluator
 {
@@ -53,17 +58,19 @@ public static class OrpoEvaluator
         return new EvalMetrics(metrics.ToDictionary("eval_"), pairs.Count, dropped, metrics.NllTokens, perPair);
     }
 
-    /// <summary>Loads a model (Hugging Face folder, checkpoint or adapter) and a preference file and evaluates every pair that fits.</summary>
+    /// <summary>Loads a model (Hugging Face folder, checkpoint or adapter) and a preference file and evaluates every pair
+    /// kept by <paramref name="overlong"/> (null: cut to fit, as training does by default).</summary>
     public static EvalMetrics EvaluateFile(
         string modelDir, string dataPath, double beta, int maxLength = 1024, int batchSize = 8,
-        OverlongPolicy overlong = OverlongPolicy.Drop, string device = "cpu")
+        OverlongPolicy? overlong = null, string device = "cpu")
     {
         TrainedModel.RefuseLegacy(modelDir);
         var tokenizer = HfTokenizer.Load(modelDir);
         var rows = PreferenceData.Load(PreferenceData.Resolve(dataPath, "eval"), PreferenceData.ChatFor(tokenizer));
-        var data = TokenizedData.From(rows, tokenizer, maxLength, overlong);
+        var data = TokenizedData.From(rows, tokenizer, maxLength, overlong ?? OverlongPolicy.Truncate);
         var dev = torch.device(device);
         using var model = TrainedModel.Load(modelDir, dev); // a model folder, a checkpoint-{N}/ or a PEFT adapter
-        return Evaluate(model, data.Pairs, beta, batchSize, data.PadTokenId, dev, data.Lines, data.Dropped.Count);
+        return Evaluate(model, data.Pairs, beta, batchSize, data.PadTokenId, dev, data.Lines, data.Dropped.Count)
+            with { PairsTruncated = data.TruncatedPairs, TokensTruncated = data.TruncatedTokens };
     }
 }

@@ -10,7 +10,12 @@ public static class OrpoConfigExtensions
 
     extension(OrpoConfig c)
     {
-        public OverlongPolicy Overlong => c.OverlongPairs == "truncate_prompt" ? OverlongPolicy.TruncatePrompt : OverlongPolicy.Drop;
+        public OverlongPolicy Overlong => (c.OverlongPairs switch
+        {
+            "drop" => OverlongPolicy.Drop,
+            "truncate_prompt" => OverlongPolicy.TruncatePrompt,
+            _ => OverlongPolicy.Truncate,
+        }) with { MaxPromptLength = c.MaxPromptLength, MaxCompletionLength = c.MaxCompletionLength, KeepStart = c.TruncationMode == "keep_start" };
 
         /// <summary>The adapter to train with use_peft (PEFT's Llama defaults q_proj, v_proj without lora_target_modules;
         /// "all-linear" is every Linear of the decoder, the output layer excepted, as PEFT resolves it).</summary>
