@@ -275,6 +275,7 @@ public static class OrpoTrainer
             state.PaddedPositions / (double)Math.Max(1, state.PaddedPositions + state.RealPositions), resumedFrom, outputDir)
         {
             PeakMemoryKind = memory.Kind, MemoryAfterSetupBytes = memory.AfterSetupBytes, MemoryBetweenStepsBytes = memory.BetweenStepsBytes,
+            PairsTruncated = train.TruncatedPairs, TokensTruncated = train.TruncatedTokens,
         };
         WriteSummary(result, Precision(c));
         return result;
@@ -362,6 +363,8 @@ public static class OrpoTrainer
             ["memory_between_steps_bytes"] = r.MemoryBetweenStepsBytes,
             ["pairs_used"] = r.PairsUsed,
             ["pairs_dropped"] = r.PairsDropped,
+            ["pairs_truncated"] = r.PairsTruncated,
+            ["tokens_truncated"] = r.TokensTruncated,
             ["skipped_steps"] = r.SkippedSteps,
             ["padding_share"] = r.PaddingShare,
             ["resumed_from_step"] = r.ResumedFromStep,
