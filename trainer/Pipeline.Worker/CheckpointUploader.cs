@@ -30,9 +30,9 @@ public sealed class CheckpointUploader : IAsyncDisposable
 
     public int LastUploadedStep { get; private set; }
 
-    public static int StepOf(string checkpointFolder) => int.Parse(Path.GetFileName(checkpointFolder).AsSpan("checkpoint-".Length));
+    public static int StepOf(string checkpointFolder) => Checkpoint.StepOf(checkpointFolder);
 
-    public static string LocalName(int step) => $"checkpoint-{step:D6}";
+    public static string LocalName(int step) => Checkpoint.Name(step);
 
     /// <summary>Uploads the newest local checkpoint if it is not in storage yet.</summary>
     public async Task UploadNewestAsync(CancellationToken ct)

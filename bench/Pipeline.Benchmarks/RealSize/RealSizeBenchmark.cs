@@ -143,7 +143,7 @@ internal static class RealSizeBenchmark
         Directory.Delete(output, recursive: true);
         var json = new JsonObject
         {
-            ["framework"] = $"TorchSharp 0.107 {(config.Bf16 ? "bf16" : "fp32")}{(config.GradientCheckpointing ? " + ckpt" : "")}",
+            ["framework"] = $"TorchSharp 0.107 {(config.Bf16 == true ? "bf16" : "fp32")}{(config.GradientCheckpointing ? " + ckpt" : "")}",
             ["load_s"] = loadSeconds,
             ["step_s"] = new JsonArray([.. stamps.Skip(1).Select(s => (JsonNode)s)]), // the first step warms up oneDNN's kernels
             ["cpu_s"] = new JsonArray([.. cpu.Skip(1).Select(s => (JsonNode)s)]),

@@ -68,6 +68,25 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public async Task Train_keeps_pairs_over_max_length_by_cutting_them_and_counts_the_cut_in_its_summary()
+    {
+        var output = Path.Combine(TrainingFixture.TempDir(), "cut");
+        var data = Path.Combine(RepoPaths.TinyLlama, "data.jsonl");
+        var code = await CommandLine.RunAsync(["train", "--model", RepoPaths.TinyLlama, "--data", data, "--output", output,
+            "--max_steps", "1", "--max_length", "45", "--eval_steps", "0"]);
+
+        Assert.Equal(0, code);
+        var expected = Pipeline.Training.Data.TokenizedData.From(Pipeline.Training.Data.PreferenceData.Load(data),
+            Pipeline.Shared.Tokenization.HfTokenizer.Load(RepoPaths.TinyLlama), 45, Pipeline.Training.Data.OverlongPolicy.Truncate);
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "train_summary.json"))).RootElement;
+        Assert.True(expected.TruncatedPairs > 0);
+        Assert.Equal(expected.Pairs.Count, summary.GetProperty("pairs_used").GetInt32());
+        Assert.Equal(0, summary.GetProperty("pairs_dropped").GetInt32());
+        Assert.Equal(expected.TruncatedPairs, summary.GetProperty("pairs_truncated").GetInt32());
+        Assert.Equal(expected.TruncatedTokens, summary.GetProperty("tokens_truncated").GetInt64());
+    }
+
+    [Fact]
     public async Task Train_with_use_peft_writes_a_PEFT_adapter_and_a_merged_model()
     {
         var output = Path.Combine(TrainingFixture.TempDir(), "lora");

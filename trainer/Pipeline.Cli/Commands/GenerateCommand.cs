@@ -46,8 +46,8 @@ public static class GenerateCommand
     {
         options.Generation.Validate();
         TorchRuntime.Configure();
+        using var model = TrainedModel.Load(options.ModelDir, TorchRuntime.ChooseDevice(options.Device)); // first: an old checkpoint's clear error
         var tokenizer = HfTokenizer.Load(options.ModelDir);
-        using var model = HfModelFolder.Load(options.ModelDir, TorchRuntime.ChooseDevice(options.Device));
 
         var promptIds = new List<long>();
         if (tokenizer.AddBosToken && tokenizer.BosTokenId is { } bos)

@@ -15,7 +15,7 @@ public static class TrainCommand
         var model = new Option<string>("--model") { Description = "Base model: a Hugging Face folder (config.json, safetensors, tokenizer files).", Required = true };
         var data = new Option<string>("--data") { Description = "Preference pairs: a JSONL file, or a dataset folder with train.jsonl (and eval.jsonl).", Required = true };
         var output = new Option<string>("--output") { Description = "Output folder: model, checkpoints/, metrics.jsonl, runs/ (TensorBoard), train_summary.json.", Required = true };
-        var config = new Option<string?>("--config") { Description = "ORPO config JSON with TRL ORPOConfig names." };
+        var config = new Option<string?>("--config") { Description = "ORPO config, JSON or YAML, with TRL ORPOConfig / TrainingArguments names." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --output." };
         var evalData = new Option<string?>("--eval-data") { Description = "Held-out pairs evaluated every eval_steps (default: eval.jsonl of a dataset folder)." };
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
@@ -27,8 +27,11 @@ public static class TrainCommand
         cmd.SetAction(async (ParseResult r, CancellationToken ct) => await CliErrors.Run(async () =>
         {
             var overrides = ParseOverrides(r.UnmatchedTokens);
-            var job = new TrainJob(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(output)!, OrpoConfig.Load(r.GetValue(config), overrides),
+            var orpo = OrpoConfig.Load(r.GetValue(config), overrides);
+            foreach (var warning in orpo.Warnings) await Console.Error.WriteLineAsync($"warning: {warning}");
+            var job = new TrainJob(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(output)!, orpo,
                 r.GetValue(resume), r.GetValue(evalData), r.GetValue(device)!);
+            Console.WriteLine($"precision: {OrpoTrainer.Precision(OrpoTrainer.Resolve(orpo, job.Device))}");
             var progress = new ConsoleProgress();
             var result = await OrpoTrainer.RunAsync(job, progress, ct);
             if (result.AlreadyComplete) return; // the progress line already said so; nothing was trained

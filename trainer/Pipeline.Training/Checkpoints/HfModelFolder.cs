@@ -108,7 +108,7 @@ public static class HfModelFolder
         _ => "float32",
     };
 
-    private static string WeightsPath(string dir)
+    internal static string WeightsPath(string dir)
     {
         var index = Path.Combine(dir, Safetensors.IndexFileName);
         if (File.Exists(index))

@@ -1,6 +1,7 @@
 // ORPO evaluation over a whole file as if it were one batch: eval_nll_loss is the token mean over every chosen token,
-// the other metrics are means over pairs, eval_loss = eval_nll_loss - beta * mean(logsigmoid(log_odds)). The internal
-// batch size changes speed, never results. logits/* are left out: their TRL definition averages over padding.
+// the other metrics are means over pairs, eval_loss = eval_nll_loss - beta * mean(logsigmoid(log_odds)); the batch size
+// changes none of these. eval_logits/* are TRL's: batches of the batch size in file order (its sequential eval loader),
+// each batch's mean logit over every position (padding included), averaged over the batches.
 using Pipeline.Shared.Tokenization;
 using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Data;
@@ -39,8 +40,8 @@ public static class OrpoEvaluator
         model.eval();
         using var metrics = new OrpoMetrics(beta);
         var perPair = new PairEval[pairs.Count];
-        // Longest first so each batch pads little; results are per pair, so order does not matter.
-        var order = Enumerable.Range(0, pairs.Count).OrderByDescending(i => pairs[i].Length).ToArray();
+        // File order, as TRL's sequential eval loader batches them: eval_logits/* depend on which pairs share a batch.
+        var order = Enumerable.Range(0, pairs.Count).ToArray();
         using (no_grad())
         {
             foreach (var chunk in order.Chunk(batchSize))
@@ -54,20 +55,21 @@ public static class OrpoEvaluator
             }
         }
         if (wasTraining) model.train();
-        return new EvalMetrics(metrics.ToDictionary("eval_", includeLogits: false), pairs.Count, dropped, metrics.NllTokens, perPair);
+        return new EvalMetrics(metrics.ToDictionary("eval_"), pairs.Count, dropped, metrics.NllTokens, perPair);
     }
 
-    /// <summary>Loads a Hugging Face model folder and a preference file and evaluates every pair kept by
-    /// <paramref name="overlong"/> (null: cut to fit, as training does by default).</summary>
+    /// <summary>Loads a model (Hugging Face folder, checkpoint or adapter) and a preference file and evaluates every pair
+    /// kept by <paramref name="overlong"/> (null: cut to fit, as training does by default).</summary>
     public static EvalMetrics EvaluateFile(
         string modelDir, string dataPath, double beta, int maxLength = 1024, int batchSize = 8,
         OverlongPolicy? overlong = null, string device = "cpu")
     {
+        TrainedModel.RefuseLegacy(modelDir);
         var tokenizer = HfTokenizer.Load(modelDir);
         var rows = PreferenceData.Load(PreferenceData.Resolve(dataPath, "eval"), PreferenceData.ChatFor(tokenizer));
         var data = TokenizedData.From(rows, tokenizer, maxLength, overlong ?? OverlongPolicy.Truncate);
         var dev = torch.device(device);
-        using var model = HfModelFolder.Load(modelDir, dev);
+        using var model = TrainedModel.Load(modelDir, dev); // a model folder, a checkpoint-{N}/ or a PEFT adapter
         return Evaluate(model, data.Pairs, beta, batchSize, data.PadTokenId, dev, data.Lines, data.Dropped.Count)
             with { PairsTruncated = data.TruncatedPairs, TokensTruncated = data.TruncatedTokens };
     }

@@ -1,6 +1,7 @@
 // Accumulates ORPO results over any number of batches and reports them under TRL's metric names, as if all pairs had
-// been one batch: nll_loss is the token mean over all chosen tokens, everything else a mean over pairs. Statistics added
-// on the device stay there until the metrics are read: one copy to the host per logging step, none per micro-step.
+// been one batch: nll_loss is the token mean over all chosen tokens, everything else a mean over pairs, except logits/*:
+// TRL's mean over each batch's logits (padding included), averaged over the batches as TRL averages stored metrics.
+// Statistics added on the device stay there until the metrics are read: one copy to the host per logging step.
 using static TorchSharp.torch;
 
 namespace Pipeline.Training.Orpo;
@@ -8,9 +9,10 @@ namespace Pipeline.Training.Orpo;
 public sealed class OrpoMetrics(double beta) : IDisposable
 {
     private readonly List<double> _chosen = [], _rejected = [], _logOdds = [], _ratio = [];
+    private readonly List<double> _chosenLogits = [], _rejectedLogits = []; // per batch: mean logit of each half
     private readonly List<OrpoStats> _pending = []; // on the device, owned here
-    private double _nllSum, _chosenLogits, _rejectedLogits;
-    private long _nllTokens, _logitsCount;
+    private double _nllSum;
+    private long _nllTokens;
 
     public int Pairs => Flushed()._chosen.Count;
     public long NllTokens => Flushed()._nllTokens;
@@ -29,8 +31,10 @@ public sealed class OrpoMetrics(double beta) : IDisposable
         _pending.AddRange(other._pending);
         other._pending.Clear();
         if (other._chosen.Count > 0)
-            Add(new OrpoHostStats(other._nllSum, other._nllTokens, [.. other._chosen], [.. other._rejected], [.. other._logOdds],
-                [.. other._ratio], other._chosenLogits, other._rejectedLogits, other._logitsCount));
+            AddPairs(new OrpoHostStats(other._nllSum, other._nllTokens, [.. other._chosen], [.. other._rejected], [.. other._logOdds],
+                [.. other._ratio], 0, 0, 0));
+        _chosenLogits.AddRange(other._chosenLogits);
+        _rejectedLogits.AddRange(other._rejectedLogits);
         other.Clear();
     }
 
@@ -42,10 +46,20 @@ public sealed class OrpoMetrics(double beta) : IDisposable
         _rejected.Clear();
         _logOdds.Clear();
         _ratio.Clear();
-        (_nllSum, _chosenLogits, _rejectedLogits, _nllTokens, _logitsCount) = (0, 0, 0, 0, 0);
+        _chosenLogits.Clear();
+        _rejectedLogits.Clear();
+        (_nllSum, _nllTokens) = (0, 0);
     }
 
+    /// <summary>One batch's statistics on the host.</summary>
     public void Add(OrpoHostStats o)
+    {
+        AddPairs(o);
+        _chosenLogits.Add(o.ChosenLogitsSum / o.LogitsCountPerHalf);
+        _rejectedLogits.Add(o.RejectedLogitsSum / o.LogitsCountPerHalf);
+    }
+
+    private void AddPairs(OrpoHostStats o)
     {
         _chosen.AddRange(o.ChosenLogps);
         _rejected.AddRange(o.RejectedLogps);
@@ -53,9 +67,6 @@ public sealed class OrpoMetrics(double beta) : IDisposable
         _ratio.AddRange(o.LogSigmoidLogOdds);
         _nllSum += o.NllSum;
         _nllTokens += o.NllTokens;
-        _chosenLogits += o.ChosenLogitsSum;
-        _rejectedLogits += o.RejectedLogitsSum;
-        _logitsCount += o.LogitsCountPerHalf;
     }
 
     public double NllLoss => Flushed()._nllSum / _nllTokens;
@@ -64,7 +75,7 @@ public sealed class OrpoMetrics(double beta) : IDisposable
     public double Loss => NllLoss - beta * _ratio.Average();
 
     /// <summary>TRL names (`rewards/chosen`, ...), with <paramref name="prefix"/> ("eval_") prepended. Reads pending device statistics.</summary>
-    public IReadOnlyDictionary<string, double> ToDictionary(string prefix = "", bool includeLogits = true)
+    public IReadOnlyDictionary<string, double> ToDictionary(string prefix = "")
     {
         Flushed();
         if (Pairs == 0) throw new InvalidOperationException("No pairs were evaluated.");
@@ -82,12 +93,9 @@ public sealed class OrpoMetrics(double beta) : IDisposable
             [prefix + "nll_loss"] = NllLoss,
             [prefix + "log_odds_ratio"] = _ratio.Average(),
             [prefix + "log_odds_chosen"] = _logOdds.Average(),
+            [prefix + "logits/chosen"] = _chosenLogits.Average(),
+            [prefix + "logits/rejected"] = _rejectedLogits.Average(),
         };
-        if (includeLogits)
-        {
-            metrics[prefix + "logits/chosen"] = _chosenLogits / _logitsCount;
-            metrics[prefix + "logits/rejected"] = _rejectedLogits / _logitsCount;
-        }
         return metrics;
     }
 
@@ -100,7 +108,13 @@ public sealed class OrpoMetrics(double beta) : IDisposable
         {
             var sums = cat([.. _pending.Select(p => p.Sums.unsqueeze(0))]);  // (N, 4)
             var perPair = cat([.. _pending.Select(p => p.PerPair)], 1);      // (4, sum of B)
-            Add(OrpoHostStats.From(sums, perPair, _pending.Sum(p => p.LogitsCountPerHalf)));
+            var logits = sums.narrow(1, 2, 2).cpu().contiguous().data<double>().ToArray(); // (N, 2): each batch's logits sums
+            AddPairs(OrpoHostStats.From(sums, perPair, 0));
+            for (var i = 0; i < _pending.Count; i++)
+            {
+                _chosenLogits.Add(logits[2 * i] / _pending[i].LogitsCountPerHalf);
+                _rejectedLogits.Add(logits[2 * i + 1] / _pending[i].LogitsCountPerHalf);
+            }
         }
         Dispose();
         return this;

@@ -6,6 +6,8 @@ namespace Pipeline.Training.Trainer;
 
 public static class OrpoConfigExtensions
 {
+    private static readonly string[] AllLinear = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+
     extension(OrpoConfig c)
     {
         public OverlongPolicy Overlong => (c.OverlongPairs switch
@@ -15,7 +17,13 @@ public static class OrpoConfigExtensions
             _ => OverlongPolicy.Truncate,
         }) with { MaxPromptLength = c.MaxPromptLength, MaxCompletionLength = c.MaxCompletionLength, KeepStart = c.TruncationMode == "keep_start" };
 
-        /// <summary>The adapter to train with use_peft (PEFT's Llama defaults q_proj, v_proj without lora_target_modules).</summary>
-        public LoraOptions? Lora => c.UsePeft ? new(c.LoraR, c.LoraAlpha, c.LoraDropout, c.LoraTargetModules ?? ["q_proj", "v_proj"]) : null;
+        /// <summary>The adapter to train with use_peft (PEFT's Llama defaults q_proj, v_proj without lora_target_modules;
+        /// "all-linear" is every Linear of the decoder, the output layer excepted, as PEFT resolves it).</summary>
+        public LoraOptions? Lora => c.UsePeft ? new(c.LoraR, c.LoraAlpha, c.LoraDropout, c.LoraTargetModules switch
+        {
+            null => ["q_proj", "v_proj"],
+            ["all-linear"] => AllLinear,
+            var modules => modules,
+        }) : null;
     }
 }

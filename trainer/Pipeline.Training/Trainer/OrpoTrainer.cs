@@ -17,8 +17,7 @@ namespace Pipeline.Training.Trainer;
 
 public static class OrpoTrainer
 {
-    private static readonly string[] TokenizerFiles =
-        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "added_tokens.json", "vocab.json", "merges.txt"];
+    private static readonly string[] TokenizerFiles = Checkpoint.TokenizerFiles;
 
     /// <summary>Loads the base model and data of <paramref name="job"/>, trains, writes the model folder and reports.</summary>
     /// <param name="checkpointAndStop">Cancelled to stop with a checkpoint of the steps done so far (the worker on
@@ -30,7 +29,9 @@ public static class OrpoTrainer
     public static TrainResult Run(TrainJob job, IProgress<TrainProgress>? progress, CancellationToken ct,
         CancellationToken checkpointAndStop = default)
     {
-        var c = job.Config;
+        var device = torch.device(job.Device);
+        var c = Resolve(job.Config, job.Device);
+        job = job with { Config = c };
         c.Validate();
         if (job.Resume && CompletedRun.TryRead(job, TokenizerFiles) is { } finished)
         {
@@ -38,7 +39,6 @@ public static class OrpoTrainer
                 new Dictionary<string, double>()) { Note = $"already complete: {job.OutputDir} holds the finished run; nothing changed" });
             return finished;
         }
-        var device = torch.device(job.Device);
         var memory = MemoryMeter.Start(device); // before loading: the run's peak includes the model
         random.manual_seed(c.Seed);
 
@@ -70,7 +70,7 @@ public static class OrpoTrainer
     /// stored under bf16, where the float32 master weights are taken from the stored values. Null: as stored.
     /// </summary>
     internal static ScalarType? LoadDtype(OrpoConfig c) =>
-        c.UsePeft ? (c.Bf16 ? ScalarType.BFloat16 : null) : (c.Bf16 ? null : ScalarType.Float32);
+        c.UsePeft ? (c.Bf16 == true ? ScalarType.BFloat16 : null) : (c.Bf16 == true ? null : ScalarType.Float32);
 
     /// <summary>
     /// Loads the base in the dtype the run computes in, trains and writes the model (full fine-tuning) or the PEFT
@@ -85,7 +85,7 @@ public static class OrpoTrainer
         try
         {
             if (c.DisableDropout) adapter?.DisableDropout(); // TRL disables every dropout of the PEFT model, lora_dropout included
-            result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device, adapter, checkpointAndStop, memory);
+            result = Train(model, train, eval, c, job.OutputDir, job.Resume, progress, ct, device, adapter, checkpointAndStop, memory, job.ModelDir);
             // Full fine-tuning writes the model; LoRA writes the PEFT adapter, and the merged model in merged/ on request.
             if (adapter is null) HfModelFolder.Save(model, job.OutputDir);
             else adapter.SavePeft(job.OutputDir, Path.GetFullPath(job.ModelDir));
@@ -107,28 +107,33 @@ public static class OrpoTrainer
     /// <summary>
     /// The loop. <paramref name="trainable"/> (default: the model; a LoRA adapter) owns the parameters that are optimized
     /// and checkpointed. <paramref name="memory"/> (default: started here) measures the run's memory for the summary.
+    /// <paramref name="modelDir"/> (the base model folder) gives checkpoints their tokenizer files and the adapter its base.
     /// </summary>
     public static TrainResult Train(
         CausalLm model, TokenizedData train, TokenizedData? eval, OrpoConfig c, string outputDir,
         bool resume, IProgress<TrainProgress>? progress, CancellationToken ct, Device? device = null, nn.Module? trainable = null,
-        CancellationToken checkpointAndStop = default, MemoryMeter? memory = null)
+        CancellationToken checkpointAndStop = default, MemoryMeter? memory = null, string? modelDir = null)
     {
         memory ??= MemoryMeter.Start(device ?? CPU);
         CheckDropoutReplay(c, device, trainable);
         // bf16: forward and backward in bfloat16. Full fine-tuning updates float32 master copies (Bf16MasterWeights);
         // LoRA's adapters are float32 already (PEFT's autocast_adapter_dtype), so only the frozen base turns bf16.
-        using var mixed = c.Bf16 && trainable is null ? Bf16MasterWeights.Attach(model) : null;
-        if (c.Bf16 && trainable is not null && model.Dtype != ScalarType.BFloat16)
+        var bf16 = c.Bf16 == true;
+        using var mixed = bf16 && trainable is null ? Bf16MasterWeights.Attach(model) : null;
+        if (bf16 && trainable is not null && model.Dtype != ScalarType.BFloat16)
             model.to(ScalarType.BFloat16);
         var owner = mixed ?? trainable ?? model;
         Directory.CreateDirectory(outputDir);
         int accum = c.GradientAccumulationSteps, batchSize = c.PerDeviceTrainBatchSize;
         var lengths = train.Pairs.Select(p => p.Length).ToArray();
+        // As current transformers: ceil(batches / accumulation) updates an epoch, the last one taking the remainder of
+        // the epoch's batches; an update never spans two epochs.
         var batchesPerEpoch = (lengths.Length + batchSize - 1) / batchSize;
         var stepsPerEpoch = Math.Max(1, (batchesPerEpoch + accum - 1) / accum);
         var totalSteps = c.MaxSteps > 0 ? c.MaxSteps : (int)Math.Ceiling(c.NumTrainEpochs * stepsPerEpoch);
         var schedule = LrSchedule.From(c, totalSteps);
-        var evalEvery = eval is null ? 0 : c.EffectiveEvalSteps;
+        int logEvery = c.EffectiveLoggingSteps(totalSteps), evalEvery = eval is null ? 0 : c.EffectiveEvalSteps(totalSteps),
+            saveEvery = c.EffectiveSaveSteps(totalSteps);
 
         // AdamW as adamw_torch, with transformers' grouping: no weight decay on biases and norm weights.
         var named = owner.named_parameters().Where(p => p.parameter.requires_grad).ToList();
@@ -155,19 +160,29 @@ public static class OrpoTrainer
         File.WriteAllText(Path.Combine(outputDir, TrainOutput.ConfigFile), c.ToJson());
 
         using var metricsLog = new MetricsLog(Path.Combine(outputDir, TrainOutput.MetricsFile), resumedFrom);
+        // transformers' TrainerState fields of every checkpoint (trainer_state.json), the step's own added when saving.
+        CheckpointContent Content(long microBatches) => new(model, trainable as LoraAdapter, modelDir, Path.Combine(outputDir, TrainOutput.MetricsFile),
+            new System.Text.Json.Nodes.JsonObject
+            {
+                ["epoch"] = (double)microBatches / batchesPerEpoch, ["max_steps"] = totalSteps,
+                ["num_train_epochs"] = (int)Math.Ceiling((double)totalSteps / stepsPerEpoch), ["logging_steps"] = logEvery,
+                ["eval_steps"] = evalEvery, ["save_steps"] = saveEvery, ["train_batch_size"] = batchSize,
+            });
         using var tensorBoard = new TensorBoardWriter(Path.Combine(outputDir, TrainOutput.TensorBoardFolder));
         var epochs = new Dictionary<int, List<int[]>>();
-        int[] MicroBatch(long m)
+        // The micro-batches of 0-based update `step` and the epoch position after it (transformers' logged epoch).
+        (List<int[]> Micro, double Epoch) Update(int step)
         {
-            var epoch = (int)(m / batchesPerEpoch);
+            var epoch = step / stepsPerEpoch;
             if (!epochs.TryGetValue(epoch, out var batches))
-                epochs[epoch] = batches = LengthGroupedBatches.ForEpoch(lengths, batchSize, c.Seed, epoch, c.GroupByLength);
-            return batches[(int)(m % batchesPerEpoch)];
+                epochs[epoch] = batches = LengthGroupedBatches.ForEpoch(lengths, batchSize, c.DataSeed ?? c.Seed, epoch, c.GroupByLength);
+            int first = step % stepsPerEpoch * accum, end = Math.Min(first + accum, batchesPerEpoch);
+            return (batches[first..end], epoch + (double)end / batchesPerEpoch);
         }
 
         var clock = Stopwatch.StartNew();
         using var window = new OrpoMetrics(c.Beta);
-        double windowLoss = 0, windowGradNorm = 0;
+        double windowLoss = 0;
         int windowSteps = 0, firstStep = state.GlobalStep;
         long windowTokens = 0;
         var windowClock = Stopwatch.StartNew();
@@ -179,15 +194,16 @@ public static class OrpoTrainer
             if (checkpointAndStop.IsCancellationRequested)
             {
                 // Stopped from outside (the worker on SIGTERM): keep the steps done so far as a checkpoint to resume from.
-                if (step > 0 && (existing.Count == 0 || !existing[^1].EndsWith($"-{step:D6}", StringComparison.Ordinal)))
-                    Checkpoint.Save(outputDir, step, owner, optimizer, state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds }, c.SaveTotalLimit);
+                if (step > 0 && (existing.Count == 0 || Checkpoint.StepOf(existing[^1]) != step))
+                    Checkpoint.Save(outputDir, step, owner, optimizer, state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds },
+                        c.SaveTotalLimit, Content(state.MicroBatchesConsumed), schedule);
                 checkpointAndStop.ThrowIfCancellationRequested();
             }
             ct.ThrowIfCancellationRequested();
             var lr = c.LearningRate * schedule.Factor(step);
             optimizer.LearningRate = lr;
 
-            var micro = Enumerable.Range(0, accum).Select(k => MicroBatch(state.MicroBatchesConsumed + k)).ToList();
+            var (micro, epoch) = Update(step);
             var outcome = TrainStep(model, train, micro, c, device, mixed, parameters, optimizer, window);
             memory.StepDone();
             if (!outcome.Updated)
@@ -195,34 +211,32 @@ public static class OrpoTrainer
                 var reason = $"step {step + 1}: loss {outcome.Loss}, grad_norm {outcome.GradNorm} is not finite";
                 if (!c.SkipNonfiniteSteps)
                     throw new NonFiniteLossException($"{reason}; stopped before the update (last checkpoint: {existing.LastOrDefault() ?? "none"}, set skip_nonfinite_steps to skip such steps).");
-                state = state with { GlobalStep = step + 1, MicroBatchesConsumed = state.MicroBatchesConsumed + accum, SkippedSteps = state.SkippedSteps + 1 };
+                state = state with { GlobalStep = step + 1, MicroBatchesConsumed = state.MicroBatchesConsumed + micro.Count, SkippedSteps = state.SkippedSteps + 1 };
                 continue;
             }
 
             state = state with
             {
                 GlobalStep = step + 1,
-                MicroBatchesConsumed = state.MicroBatchesConsumed + accum,
+                MicroBatchesConsumed = state.MicroBatchesConsumed + micro.Count,
                 TrainLossSum = state.TrainLossSum + outcome.Loss,
                 TokensSeen = state.TokensSeen + outcome.Tokens,
                 PaddedPositions = state.PaddedPositions + outcome.Positions - outcome.Tokens,
                 RealPositions = state.RealPositions + outcome.Tokens,
             };
             windowLoss += outcome.Loss;
-            windowGradNorm += outcome.GradNorm;
             windowSteps++;
             windowTokens += outcome.Tokens;
 
             var done = step + 1;
-            var epoch = (double)state.MicroBatchesConsumed / batchesPerEpoch;
-            if (done % c.LoggingSteps == 0 || done == totalSteps)
+            if (done % logEvery == 0 || done == totalSteps)
             {
                 var tokensPerSecond = windowTokens / Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
                 var values = new Dictionary<string, double>(HostSync.LoggedMetrics(window))
                 {
                     ["loss"] = windowLoss / windowSteps,
                     ["learning_rate"] = lr,
-                    ["grad_norm"] = windowGradNorm / windowSteps,
+                    ["grad_norm"] = outcome.GradNorm, // the step's own norm, as transformers logs it (not a window mean)
                     ["tokens_per_second"] = tokensPerSecond,
                     ["peak_memory_bytes"] = memory.PeakBytes,
                 };
@@ -231,7 +245,7 @@ public static class OrpoTrainer
                 var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (done - firstStep) * (totalSteps - done));
                 progress?.Report(new TrainProgress(done, totalSteps, epoch, values["loss"], lr, values["grad_norm"], tokensPerSecond, eta, values));
                 window.Clear();
-                (windowLoss, windowGradNorm, windowSteps, windowTokens) = (0, 0, 0, 0);
+                (windowLoss, windowSteps, windowTokens) = (0, 0, 0);
                 windowClock.Restart();
             }
             if (evalEvery > 0 && done % evalEvery == 0 && eval!.Pairs.Count > 0)
@@ -241,12 +255,12 @@ public static class OrpoTrainer
                 tensorBoard.Scalars(done, e.Metrics.Select(v => new KeyValuePair<string, double>("eval/" + v.Key["eval_".Length..], v.Value)));
                 progress?.Report(new TrainProgress(done, totalSteps, epoch, e.Metrics["eval_loss"], lr, 0, 0, TimeSpan.Zero, e.Metrics, IsEval: true));
             }
-            if (c.SaveSteps > 0 && done % c.SaveSteps == 0)
+            if (saveEvery > 0 && done % saveEvery == 0)
             {
                 state = state with { ElapsedSeconds = state.ElapsedSeconds + clock.Elapsed.TotalSeconds };
                 clock.Restart();
                 firstStep = done;
-                Checkpoint.Save(outputDir, done, owner, optimizer, state, c.SaveTotalLimit);
+                Checkpoint.Save(outputDir, done, owner, optimizer, state, c.SaveTotalLimit, Content(state.MicroBatchesConsumed), schedule);
                 existing = Checkpoint.List(outputDir);
             }
         }
@@ -261,8 +275,9 @@ public static class OrpoTrainer
             state.PaddedPositions / (double)Math.Max(1, state.PaddedPositions + state.RealPositions), resumedFrom, outputDir)
         {
             PeakMemoryKind = memory.Kind, MemoryAfterSetupBytes = memory.AfterSetupBytes, MemoryBetweenStepsBytes = memory.BetweenStepsBytes,
+            PairsTruncated = train.TruncatedPairs, TokensTruncated = train.TruncatedTokens,
         };
-        WriteSummary(result);
+        WriteSummary(result, Precision(c));
         return result;
     }
 
@@ -322,10 +337,21 @@ public static class OrpoTrainer
                 "(the recomputed layers could not replay the dropout masks): set disable_dropout true or lora_dropout 0.");
     }
 
-    private static void WriteSummary(TrainResult r)
+    /// <summary>
+    /// The config as it runs on <paramref name="device"/>: bf16 unset (TRL's default) resolves to bf16 where the hardware
+    /// supports it, which here is CUDA; float32 on CPU.
+    /// </summary>
+    public static OrpoConfig Resolve(OrpoConfig c, string device) => c with { Bf16 = c.Bf16 ?? torch.device(device).type == DeviceType.CUDA };
+
+    /// <summary>What ran, for the log and train_summary.json: float32 or bf16 (with float32 master weights or adapters).</summary>
+    public static string Precision(OrpoConfig c) => c.Bf16 != true ? "float32"
+        : c.UsePeft ? "bf16 (frozen base; float32 adapters and optimizer state)" : "bf16 (float32 master weights and optimizer state)";
+
+    private static void WriteSummary(TrainResult r, string precision)
     {
         var summary = new Dictionary<string, object?>
         {
+            ["precision"] = precision,
             ["global_step"] = r.GlobalStep,
             ["train_runtime"] = r.TrainRuntimeSeconds,
             ["train_samples_per_second"] = r.TrainSamplesPerSecond,
@@ -337,6 +363,8 @@ public static class OrpoTrainer
             ["memory_between_steps_bytes"] = r.MemoryBetweenStepsBytes,
             ["pairs_used"] = r.PairsUsed,
             ["pairs_dropped"] = r.PairsDropped,
+            ["pairs_truncated"] = r.PairsTruncated,
+            ["tokens_truncated"] = r.TokensTruncated,
             ["skipped_steps"] = r.SkippedSteps,
             ["padding_share"] = r.PaddingShare,
             ["resumed_from_step"] = r.ResumedFromStep,

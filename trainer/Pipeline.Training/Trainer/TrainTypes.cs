@@ -58,6 +58,9 @@ public sealed record TrainResult(
     public long MemoryAfterSetupBytes { get; init; }
     /// <summary>The most memory seen between two steps: what steps leave behind (compare with <see cref="MemoryAfterSetupBytes"/>).</summary>
     public long MemoryBetweenStepsBytes { get; init; }
+    /// <summary>Training pairs cut to fit max_length (kept, not dropped) and the tokens cut from them.</summary>
+    public int PairsTruncated { get; init; }
+    public long TokensTruncated { get; init; }
 }
 
 /// <summary>The run stopped because a loss or gradient was NaN or infinite; the last good checkpoint stays.</summary>
