@@ -51,30 +51,49 @@ public sealed class OrpoRunEngine(string device, Action<TrainProgress>? onStep =
             .Select(p => new SamplePrompt(p.Second, prompts[p.Second], p.First.ChosenIds[..p.First.ChosenPromptLength]))];
     }
 
+    /// <summary><paramref name="perPrompt"/> answers sampled to each prompt by one model, as one batch per prompt; prompt
+    /// i draws with seed <c>options.Seed + i</c>, so the same model and prompts give the same answers.</summary>
+    public Task<IReadOnlyList<IReadOnlyList<string>>> SampleAsync(
+        string modelDir, IReadOnlyList<SamplePrompt> prompts, int perPrompt, GenerationOptions options, CancellationToken ct) =>
+        Task.Run<IReadOnlyList<IReadOnlyList<string>>>(() =>
+        {
+            var (tokenizer, model, stop) = Open(modelDir);
+            using (model)
+                return [.. prompts.Select((prompt, i) =>
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var answers = AnswerSampler.Sample(model, [.. prompt.Ids.Select(id => (long)id)], perPrompt,
+                        options with { Seed = options.Seed + i, StopTokenIds = stop });
+                    return (IReadOnlyList<string>)[.. answers.Select(a => Decode(tokenizer, a))];
+                })];
+        }, ct);
+
     /// <summary>Greedy completions (up to EOS or <paramref name="maxNewTokens"/>) of each prompt by one model.</summary>
     public Task<IReadOnlyList<string>> CompleteAsync(string modelDir, IReadOnlyList<SamplePrompt> prompts, int maxNewTokens, CancellationToken ct) =>
         Task.Run<IReadOnlyList<string>>(() =>
         {
             if (prompts.Count == 0) return [];
-            var tokenizer = HfTokenizer.Load(modelDir);
-            using var model = HfModelFolder.Load(modelDir, TorchSharp.torch.device(Device));
-            model.eval();
-            var options = new GenerationOptions
-            {
-                MaxNewTokens = maxNewTokens,
-                StopTokenIds = tokenizer.EosTokenId is int eos ? [eos] : [],
-            };
-            var completions = new List<string>();
-            foreach (var prompt in prompts)
-            {
-                ct.ThrowIfCancellationRequested();
-                var ids = prompt.Ids.Select(i => (long)i).ToList(); // (T,) BOS and chat-template special tokens included
-                var generated = TokenGenerator.Generate(model, ids, options).TokenIds
-                    .Where(t => t != tokenizer.EosTokenId).Select(t => (int)t);
-                completions.Add(tokenizer.Decode(generated));
-            }
-            return completions;
+            var (tokenizer, model, stop) = Open(modelDir);
+            using (model)
+                return [.. prompts.Select(prompt =>
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var ids = prompt.Ids.Select(i => (long)i).ToList(); // (T,) BOS and chat-template special tokens included
+                    return Decode(tokenizer, TokenGenerator.Generate(model, ids, new GenerationOptions { MaxNewTokens = maxNewTokens, StopTokenIds = stop }).TokenIds);
+                })];
         }, ct);
+
+    private (HfTokenizer Tokenizer, Pipeline.Training.Model.CausalLm Model, IReadOnlyList<long> Stop) Open(string modelDir)
+    {
+        var tokenizer = HfTokenizer.Load(modelDir);
+        var model = HfModelFolder.Load(modelDir, TorchSharp.torch.device(Device));
+        model.eval();
+        return (tokenizer, model, tokenizer.EosTokenId is int eos ? [eos] : []);
+    }
+
+    // The answer's text: special tokens (EOS) left out.
+    private static string Decode(HfTokenizer tokenizer, IEnumerable<long> ids) =>
+        tokenizer.Decode(ids.Where(t => t != tokenizer.EosTokenId).Select(t => (int)t));
 }
 
 /// <summary>A held-out prompt for the report's samples: its eval.jsonl line, rendered text and token ids as training sees them.</summary>

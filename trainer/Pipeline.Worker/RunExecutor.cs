@@ -11,6 +11,7 @@ using Pipeline.Shared.Storage;
 using Pipeline.Shared.Targets;
 using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Data;
+using Pipeline.Training.Generation;
 using Pipeline.Training.Trainer;
 using Pipeline.Worker.Reports;
 using Polly;
@@ -22,8 +23,9 @@ public sealed record RunResult(ModelVersion Version, GateDecision Gate, bool Pro
 
 public sealed class RunExecutor(
     BlobServiceClient blobs, OrpoRunEngine engine, BaseModelCache cache, WorkerOptions options, ResiliencePipeline retry,
-    ILogger<RunExecutor> log)
+    ILogger<RunExecutor> log, PolicyCheck? policy = null)
 {
+    private readonly PolicyCheck? _policy = policy?.Validated();
     private readonly RunStore _runs = new(blobs);
     private readonly ModelVersionStore _versions = new(blobs);
     private BlobContainerClient Models => blobs.GetBlobContainerClient(StorageLayout.Models);
@@ -48,7 +50,10 @@ public sealed class RunExecutor(
         if (config.UsePeft) config = config with { MergeAdapter = true };
 
         status.Report(s => s with { Stage = "downloading data" });
-        var (trainFile, evalFile) = await DownloadDatasetsAsync(target, request.DatasetIds, dataDir, ct);
+        // The held-out pairs of the data behind the current latest join this run's: a candidate and latest are compared on
+        // what latest was accepted on too, so a bad batch cannot pass the gate on its own (equally bad) held-out split.
+        var lineage = await LatestLineageAsync(target, request.DatasetIds, ct);
+        var (trainFile, evalFile, sources) = await DownloadDatasetsAsync(target, request.DatasetIds, lineage, dataDir, ct);
 
         status.Report(s => s with { Stage = "resolving starting model" });
         var (start, model) = await ResolveStartAsync(target, runId, profile.Training, ct);
@@ -108,6 +113,7 @@ public sealed class RunExecutor(
         var prompts = OrpoRunEngine.SamplePrompts(model.LocalPath, evalFile, config, profile.Training.SamplePrompts);
         var samplesBefore = await engine.CompleteAsync(model.LocalPath, prompts, profile.Training.SampleMaxNewTokens, ct);
         var samplesAfter = await engine.CompleteAsync(trainedModel, prompts, profile.Training.SampleMaxNewTokens, ct);
+        var policyReport = _policy is null ? null : await SamplePolicyAsync(_policy, model.LocalPath, trainedModel, evalFile, config, ct);
 
         status.Report(s => s with { Stage = "writing version" });
         var store = _versions;
@@ -124,10 +130,14 @@ public sealed class RunExecutor(
         var report = new EvaluationReport
         {
             Target = target, Version = version.Name, RunId = runId, RequestId = request.RequestId, DatasetIds = request.DatasetIds,
-            BaseModel = start.Source, EvalPairs = after.Pairs, MetricsBefore = before.Metrics, MetricsAfter = after.Metrics,
+            BaseModel = start.BaseModel, ParentVersion = start.ParentVersion, EvalPairs = after.Pairs, HeldOutSources = sources,
+            MetricsBefore = before.Metrics, MetricsAfter = after.Metrics,
             LatestVersion = latest?.Version, MetricsLatest = latestMetrics, Gate = decision,
             History = ReadHistory(Path.Combine(outputDir, TrainOutput.MetricsFile)),
-            Samples = [.. prompts.Select((p, i) => new SampleGeneration(p.Text, samplesBefore[i], samplesAfter[i]))],
+            HeldOut = HeldOutPairs.Build(evalFile, sources, before.PerPair, after.PerPair),
+            Samples = [.. prompts.Select((p, i) => new SampleGeneration(p.Text, samplesBefore[i], samplesAfter[i],
+                _policy?.Judge(samplesBefore[i]), _policy?.Judge(samplesAfter[i])))],
+            Policy = policyReport,
             CreatedAt = DateTimeOffset.UtcNow,
         };
         var files = await retry.ExecuteAsync(async t => await store.UploadFilesAsync(version, VersionFiles(outputDir), t), ct);
@@ -159,6 +169,8 @@ public sealed class RunExecutor(
         }
         log.LogInformation("Run {RunId} wrote {Version}: gate {Passed} ({Reason}); latest moved: {Moved}",
             runId, version, promotion.Decision.Passed, promotion.Decision.Reason, promotion.Moved);
+        // The target's page (every version, its gate and metrics) is rebuilt from storage, now that this version is complete.
+        await retry.ExecuteAsync(async t => await new TargetPageWriter(blobs).WriteAsync(target, t), ct);
         // Everything is in storage now; the local copy would only fill the container's disk.
         Directory.Delete(runDir, recursive: true);
         return new RunResult(version, promotion.Decision, promotion.Moved, trained.TrainTokensPerSecond);
@@ -210,11 +222,13 @@ public sealed class RunExecutor(
         return profile;
     }
 
-    /// <summary>Concatenates the datasets' train and eval splits into two local files.</summary>
-    private async Task<(string Train, string Eval)> DownloadDatasetsAsync(
-        string target, IReadOnlyList<string> datasetIds, string dataDir, CancellationToken ct)
+    /// <summary>Concatenates the datasets' train and eval splits into two local files; the eval file also gets the held-out
+    /// splits of <paramref name="heldOutOnly"/> (the current latest's data). Returns where the eval lines come from.</summary>
+    private async Task<(string Train, string Eval, IReadOnlyList<HeldOutSource> Sources)> DownloadDatasetsAsync(
+        string target, IReadOnlyList<string> datasetIds, IReadOnlyList<HeldOutSource> heldOutOnly, string dataDir, CancellationToken ct)
     {
         var datasets = new DatasetStore(blobs);
+        var sources = new List<HeldOutSource>();
         var (train, eval) = (Path.Combine(dataDir, StorageLayout.DatasetTrainFile), Path.Combine(dataDir, StorageLayout.DatasetEvalFile));
         await using (var trainOut = File.Create(train))
         await using (var evalOut = File.Create(eval))
@@ -225,21 +239,64 @@ public sealed class RunExecutor(
                     ?? throw new RunInputException($"dataset '{id}' of target '{target}' does not exist " +
                                                    $"({StorageLayout.Datasets}/{StorageLayout.DatasetTrainBlob(target, id)} not found)");
                 await AppendLinesAsync(trainOut, trainData, ct);
-                var evalData = await retry.ExecuteAsync(async t => await datasets.ReadSplitAsync(target, id, DatasetSplit.Eval, t), ct);
-                if (evalData is not null) await AppendLinesAsync(evalOut, evalData, ct);
+            }
+            foreach (var source in datasetIds.Select(id => new HeldOutSource(id, 0, HeldOutOrigin.ThisRun)).Concat(heldOutOnly))
+            {
+                var evalData = await retry.ExecuteAsync(async t => await datasets.ReadSplitAsync(target, source.DatasetId, DatasetSplit.Eval, t), ct);
+                var lines = evalData is null ? 0 : await AppendLinesAsync(evalOut, evalData, ct);
+                if (lines > 0) sources.Add(source with { Pairs = lines });
             }
         }
-        if (new FileInfo(eval).Length == 0)
+        if (sources.Count == 0)
             throw new RunInputException($"datasets {string.Join(", ", datasetIds)} of target '{target}' hold no held-out (eval) pairs to evaluate on");
-        return (train, eval);
+        return (train, eval, sources);
     }
 
-    private static async Task AppendLinesAsync(Stream output, BinaryData data, CancellationToken ct)
+    /// <summary>Appends the lines of <paramref name="data"/> (ending the last one) and returns how many it held.</summary>
+    private static async Task<int> AppendLinesAsync(Stream output, BinaryData data, CancellationToken ct)
     {
         var bytes = data.ToMemory();
         await output.WriteAsync(bytes, ct);
         if (bytes.Length > 0 && bytes.Span[^1] != (byte)'\n') output.WriteByte((byte)'\n');
+        return bytes.Length == 0 ? 0 : bytes.Span.Count((byte)'\n') + (bytes.Span[^1] == (byte)'\n' ? 0 : 1);
     }
+
+    /// <summary>The datasets behind the target's current latest (its own, its parent's, and so on up the lineage) that
+    /// this run does not train on, each with the version that trained on it; none when the target has no latest.</summary>
+    private async Task<IReadOnlyList<HeldOutSource>> LatestLineageAsync(string target, IReadOnlyList<string> trainedHere, CancellationToken ct)
+    {
+        var latest = (await retry.ExecuteAsync(async t => await new LatestPointerStore(blobs).ReadAsync(target, t), ct)).Pointer;
+        var found = new List<HeldOutSource>();
+        var seen = trainedHere.ToHashSet(StringComparer.Ordinal);
+        for (var name = latest?.Version; name is not null && ModelVersion.TryParseName(name, out var n);)
+        {
+            var manifest = await retry.ExecuteAsync(async t => await _versions.ReadManifestAsync(new ModelVersion(target, n), t), ct);
+            if (manifest is null) break; // latest names a version whose manifest is gone: compare on this run's data alone
+            found.AddRange(manifest.DatasetIds.Where(seen.Add).Select(id => new HeldOutSource(id, 0, manifest.Version)));
+            name = manifest.ParentVersion;
+        }
+        return found;
+    }
+
+    /// <summary>Answers sampled on the first held-out prompts by the starting and the trained model, marked by the rule.</summary>
+    private async Task<PolicyReport> SamplePolicyAsync(
+        PolicyCheck check, string startModel, string trainedModel, string evalFile, OrpoConfig config, CancellationToken ct)
+    {
+        var prompts = OrpoRunEngine.SamplePrompts(startModel, evalFile, config, check.MaxPrompts);
+        var options = new GenerationOptions { MaxNewTokens = check.MaxNewTokens, Temperature = check.Temperature, TopP = check.TopP, Seed = check.Seed };
+        var before = await engine.SampleAsync(startModel, prompts, check.SamplesPerPrompt, options, ct);
+        var after = await engine.SampleAsync(trainedModel, prompts, check.SamplesPerPrompt, options, ct);
+        var (marksBefore, marksAfter) = (Marks(before), Marks(after));
+        return new PolicyReport(check.Name, prompts.Count, check.SamplesPerPrompt, check.Temperature, check.TopP,
+            PolicyRate.Of(marksBefore.SelectMany(m => m)), PolicyRate.Of(marksAfter.SelectMany(m => m)),
+            [.. prompts.Take(6).Select((p, i) => new SampleGeneration(
+                PromptText(evalFile, p.Line), before[i][0], after[i][0], marksBefore[i][0], marksAfter[i][0]))]);
+
+        List<List<AnswerMark>> Marks(IReadOnlyList<IReadOnlyList<string>> answers) => [.. answers.Select(a => a.Select(check.Judge).ToList())];
+    }
+
+    // The user's message of an eval.jsonl line (the table shows it, not the chat-template rendering).
+    private static string PromptText(string evalFile, int line) => HeldOutPairs.UserMessage(File.ReadLines(evalFile).ElementAt(line - 1));
 
     /// <summary>The pinned starting model of the run (start.json), or the one the profile names now, pinned.</summary>
     private async Task<(RunStart Start, ResolvedModel Model)> ResolveStartAsync(

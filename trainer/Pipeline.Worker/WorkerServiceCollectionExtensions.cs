@@ -46,7 +46,7 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton(sp => new RunExecutor(
             sp.GetRequiredService<BlobServiceClient>(), sp.GetRequiredService<OrpoRunEngine>(), sp.GetRequiredService<BaseModelCache>(),
             sp.GetRequiredService<IOptions<WorkerOptions>>().Value, sp.GetRequiredService<ResiliencePipeline>(),
-            sp.GetRequiredService<ILogger<RunExecutor>>()));
+            sp.GetRequiredService<ILogger<RunExecutor>>(), sp.GetService<Reports.PolicyCheck>()));
         services.AddSingleton<RunPlanner>();
         services.AddSingleton<RunCoordinator>();
         services.AddSingleton<TrainerWorker>();

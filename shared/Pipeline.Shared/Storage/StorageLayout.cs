@@ -180,6 +180,16 @@ public static class StorageLayout
     /// <summary>models/{target}/latest.json</summary>
     public static string ModelLatestBlob(string target) => $"{T(target)}/latest.json";
 
+    /// <summary>models/{target}/index.json and index.html: the target's page (every version, its lineage, gate and metrics),
+    /// rebuilt by the worker after each version. The page links each report as "v{NNNN}/eval/report.html".</summary>
+    public static string ModelIndexJsonBlob(string target) => TargetPrefix(target) + IndexJsonFile;
+    public static string ModelIndexHtmlBlob(string target) => TargetPrefix(target) + IndexHtmlFile;
+    public const string IndexJsonFile = "index.json";
+    public const string IndexHtmlFile = "index.html";
+
+    /// <summary>A version's HTML report relative to the target's page: "v0001/eval/report.html".</summary>
+    public static string VersionReportFromIndex(ModelVersion version) => $"{version.Name}/{VersionEvalFolder}{ReportHtmlFile}";
+
     private static string T(string target) => TargetName.Validate(target);
 
     private static string Id(string id)

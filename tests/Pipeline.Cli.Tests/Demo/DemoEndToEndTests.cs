@@ -1,104 +1,184 @@
-// The demo path end to end on Azurite with small sizes: two files land, the watcher ingests them, the in-process
-// worker trains v0001 from the base model and v0002 from v0001, and a second run with --reuse trains nothing again.
-using System.Text.Json;
+// The demo end to end on Azurite with test sizes: three files land; v0001 (from the warmed-up base model) raises the
+// on-policy rate of sampled answers by a clear margin; v0002 continues from it; v0003, trained on a file whose labels
+// are mostly swapped, is refused by the gate, so latest stays v0002; the target page lists the three versions with
+// their gate marks; the reports render in Chromium; a rerun with --reuse trains nothing.
+using System.Text.Json.Nodes;
 using Pipeline.Cli.Demo;
 using Pipeline.Shared.Contracts;
-using Pipeline.Shared.Ingestion;
 using Pipeline.Shared.Storage;
 using Pipeline.Testing;
+using Pipeline.Testing.Browser;
 using Pipeline.Worker.Reports;
+using Xunit.Abstractions;
 
 namespace Pipeline.Cli.Tests.Demo;
 
-[Collection(AzuriteCollection.Name)]
-public sealed class DemoEndToEndTests(AzuriteFixture azurite)
+/// <summary>One demo run shared by the class's tests (it takes a few minutes); its state folder is removed at the end.</summary>
+public sealed class DemoRunFixture : IDisposable
 {
-    [Fact]
-    public async Task Two_files_become_two_versions_with_reports_lineage_gate_and_latest_and_a_rerun_trains_nothing()
+    public const string Target = "demo-e2e";
+
+    private readonly Lock _gate = new();
+    private Task<(DemoResult Result, RecordingProgress Progress)>? _run;
+
+    public string State { get; } = Directory.CreateTempSubdirectory("demo-e2e-").FullName;
+
+    public DemoOptions Options(string connectionString) => new()
     {
-        var state = Directory.CreateTempSubdirectory("demo-e2e-").FullName;
-        var options = new DemoOptions
-        {
-            RepoRoot = RepoPaths.Root, StateDir = state, ConnectionString = azurite.ConnectionString, Target = "demo-e2e",
-            PairsPerFile = 40, Size = DemoTrainingSize.Test, Device = "cpu", StageTimeout = TimeSpan.FromMinutes(4),
-        };
-        var progress = new RecordingProgress();
+        RepoRoot = RepoPaths.Root, StateDir = State, ConnectionString = connectionString, Target = Target,
+        PairsPerFile = 200, Size = DemoTrainingSize.Test, Device = "cpu", StageTimeout = TimeSpan.FromMinutes(8),
+    };
 
-        var result = await new DemoRunner(options, progress).RunAsync(reuse: false, CancellationToken.None);
+    public Task<(DemoResult Result, RecordingProgress Progress)> RunAsync(string connectionString)
+    {
+        lock (_gate)
+            return _run ??= Task.Run(async () =>
+            {
+                var progress = new RecordingProgress();
+                var result = await new DemoRunner(Options(connectionString), progress).RunAsync(reuse: false, CancellationToken.None);
+                return (result, progress);
+            });
+    }
 
-        // Datasets: one per file, disjoint, each with its validation report in storage.
-        var storage = new StorageOptions { ConnectionString = azurite.ConnectionString };
-        await using var local = Pipeline.Cli.Local.LocalIngestion.Create(storage);
-        var ingestion = local.Service;
-        Assert.Equal(["demo-e2e-1.jsonl", "demo-e2e-2.jsonl"], result.Datasets.Select(d => d.File));
-        Assert.NotEqual(result.Datasets[0].DatasetId, result.Datasets[1].DatasetId);
-        foreach (var d in result.Datasets)
-        {
-            Assert.Equal(40, d.RowsAccepted);
-            Assert.Equal(0, d.RowsRejected);
-            Assert.True(d.EvalRows > 0);
-            var report = await ingestion.GetReportAsync("demo-e2e", d.DatasetId);
-            Assert.NotNull(report);
-            Assert.Equal(d.TrainRows, report.TrainRows);
-        }
+    public void Dispose() => Directory.Delete(State, recursive: true);
+}
 
-        // Versions: v0001 from the base model on file 1, v0002 continued from v0001 on file 2 (strategy from_latest).
-        Assert.Equal(["v0001", "v0002"], result.Versions.Select(v => v.Version));
-        var (v1, v2) = (result.Versions[0], result.Versions[1]);
+[Collection(AzuriteCollection.Name)]
+public sealed class DemoEndToEndTests(AzuriteFixture azurite, DemoRunFixture demo, ITestOutputHelper output) : IClassFixture<DemoRunFixture>
+{
+    private const string Target = DemoRunFixture.Target;
+
+    [Fact]
+    public async Task The_first_version_raises_the_on_policy_rate_and_the_gate_refuses_the_mislabelled_third_one()
+    {
+        var (result, progress) = await demo.RunAsync(azurite.ConnectionString);
+
+        // Three files, three disjoint datasets; the third holds mostly swapped labels yet is valid data.
+        Assert.Equal(["demo-e2e-1.jsonl", "demo-e2e-2.jsonl", "demo-e2e-3.jsonl"], result.Datasets.Select(d => d.File));
+        Assert.Equal(3, result.Datasets.Select(d => d.DatasetId).Distinct().Count());
+        Assert.All(result.Datasets, d => Assert.Equal((200, 0), (d.RowsAccepted, d.RowsRejected)));
+
+        // v0001 from the base model: the on-policy rate of answers sampled on held-out prompts rises by a clear margin.
+        Assert.Equal(["v0001", "v0002", "v0003"], result.Versions.Select(v => v.Version));
+        var (v1, v2, v3) = (result.Versions[0], result.Versions[1], result.Versions[2]);
+        output.WriteLine($"on-policy rate: v0001 {v1.PolicyBefore!.Rate:0%} -> {v1.PolicyAfter!.Rate:0%}, v0002 -> {v2.PolicyAfter!.Rate:0%}, v0003 -> {v3.PolicyAfter!.Rate:0%}");
         Assert.Null(v1.ParentVersion);
-        Assert.Equal([result.Datasets[0].DatasetId], v1.DatasetIds);
-        Assert.Equal("v0001", v2.ParentVersion);
-        Assert.Equal([result.Datasets[1].DatasetId], v2.DatasetIds);
+        Assert.True(v1.PolicyAfter.Rate >= v1.PolicyBefore.Rate + 0.25,
+            $"v0001 moved the on-policy rate only from {v1.PolicyBefore.Rate:0%} to {v1.PolicyAfter.Rate:0%}");
         Assert.True(v1.Gate.Passed);
-        Assert.Equal("first version of the target", v1.Gate.Reason);
-        Assert.Equal("v0001", v2.Gate.ComparedWith);
-        foreach (var v in result.Versions)
-        {
-            Assert.Contains(GateDecision.AccuracyMetric, v.MetricsBefore.Keys);
-            Assert.Contains(GateDecision.LossMetric, v.MetricsAfter.Keys);
-            Assert.StartsWith("<!DOCTYPE html", await File.ReadAllTextAsync(v.LocalReportCopy), StringComparison.OrdinalIgnoreCase);
-        }
 
-        // Manifest lineage in storage: v0001 names the demo's base model by the hash of the folder the demo wrote,
-        // v0002 names the same base model (source and hash) and v0001, with its own hash, as its parent.
+        // v0002 continues from v0001 on file 2 and passes; v0003 continues from v0002 on the mislabelled file, trains, and
+        // is refused: compared with v0002 on the same held-out pairs (its own and those behind v0002), it got worse.
+        Assert.Equal("v0001", v2.ParentVersion);
+        Assert.True(v2.Gate.Passed, v2.Gate.Reason);
+        Assert.Equal("v0002", v3.ParentVersion);
+        Assert.False(v3.Gate.Passed);
+        Assert.Equal("v0002", v3.Gate.ComparedWith);
+        Assert.Matches("(eval_rewards/accuracies .* below|eval_loss .* above) v0002's", v3.Gate.Reason);
+        Assert.True(v3.PolicyAfter.Rate < v3.PolicyBefore!.Rate, "training on swapped labels should make answers worse");
+        Assert.Equal("v0002", result.Latest?.Version);
+        Assert.Contains(progress.Lines, l => l.StartsWith($"gate refused: {v3.Gate.Reason}; latest stays v0002", StringComparison.Ordinal));
+
+        // Manifest lineage: v0001 names the demo's base model by the hash of the folder the warm-up wrote; v0002 the same
+        // base model and v0001, with its own hash, as its parent.
         var store = new ModelVersionStore(azurite.BlobService());
-        var m1 = await store.ReadManifestAsync(new ModelVersion("demo-e2e", 1), CancellationToken.None);
-        var m2 = await store.ReadManifestAsync(new ModelVersion("demo-e2e", 2), CancellationToken.None);
+        var m1 = await store.ReadManifestAsync(new ModelVersion(Target, 1), CancellationToken.None);
+        var m2 = await store.ReadManifestAsync(new ModelVersion(Target, 2), CancellationToken.None);
         Assert.Equal(DemoSetup.BaseModelSpec, m1!.BaseModel.Source);
-        Assert.Equal(await FileHash.FolderSha256Async(new DemoState(state).BaseModel, CancellationToken.None), m1.BaseModel.Sha256);
-        Assert.Null(m1.ParentVersion);
+        Assert.Equal(await FileHash.FolderSha256Async(new DemoState(demo.State).BaseModel, CancellationToken.None), m1.BaseModel.Sha256);
         Assert.Equal(m1.BaseModel, m2!.BaseModel);
-        Assert.Equal("v0001", m2.ParentVersion);
         Assert.Equal("v0001", m2.Parent!.Version);
         Assert.NotEqual(m1.BaseModel.Sha256, m2.Parent.Sha256);
         Assert.Equal(result.Datasets[0].RequestId, m1.RequestId);
-        Assert.Equal(DemoTrainingSize.Test.MaxSteps, m1.HyperParameters.MaxSteps);
 
-        // v0001's report holds sample generations of held-out prompts before and after training, the prompts as training
-        // sees them: the demo's files are TRL standard rows (plain strings), so raw text without the chat template.
-        var r1 = await store.ReadFileAsync(new ModelVersion("demo-e2e", 1), ReportFiles.InVersion(ReportFiles.JsonFile), CancellationToken.None);
-        var samples = JsonDocument.Parse(r1!.ToString()).RootElement.GetProperty("samples");
-        Assert.Equal(2, samples.GetArrayLength());
-        foreach (var s in samples.EnumerateArray())
+        // v0003 was compared on v0001's and v0002's held-out pairs too, and its report says so; its samples are held-out
+        // prompts rendered by the base model's ChatML template, each answer marked by the policy rule.
+        var r3 = ContractJson.Deserialize<EvaluationReport>(
+            (await store.ReadFileAsync(new ModelVersion(Target, 3), ReportFiles.InVersion(ReportFiles.JsonFile), CancellationToken.None))!, "v0003 report");
+        Assert.Equal([HeldOutOrigin.ThisRun, "v0002", "v0001"], r3.HeldOutSources.Select(s => s.Origin));
+        Assert.Equal(result.Datasets.Select(d => d.DatasetId).Reverse(), r3.HeldOutSources.Select(s => s.DatasetId));
+        Assert.Equal(r3.HeldOutSources.Sum(s => s.Pairs), r3.HeldOut.Count);
+        Assert.False(r3.Gate.Passed);
+        Assert.All(r3.Samples, sample =>
         {
-            Assert.DoesNotContain("<|im_start|>", s.GetProperty("prompt").GetString(), StringComparison.Ordinal);
-            Assert.False(string.IsNullOrWhiteSpace(s.GetProperty("prompt").GetString()));
-            Assert.False(string.IsNullOrEmpty(s.GetProperty("before").GetString()));
-            Assert.False(string.IsNullOrEmpty(s.GetProperty("after").GetString()));
+            Assert.StartsWith("<|im_start|>user\n", sample.Prompt, StringComparison.Ordinal);
+            Assert.EndsWith("<|im_start|>assistant\n", sample.Prompt, StringComparison.Ordinal);
+            Assert.NotNull(sample.BeforeMark);
+            Assert.NotNull(sample.AfterMark);
+        });
+
+        // The target page lists the three versions with the right gate marks, latest v0002, links to each report.
+        var page = JsonNode.Parse((await azurite.BlobService().GetBlobContainerClient(StorageLayout.Models)
+            .GetBlobClient(StorageLayout.ModelIndexJsonBlob(Target)).DownloadContentAsync()).Value.Content.ToString())!;
+        Assert.Equal("v0002", page["latest"]!.GetValue<string>());
+        var listed = page["versions"]!.AsArray();
+        Assert.Equal(["v0001", "v0002", "v0003"], listed.Select(v => v!["version"]!.GetValue<string>()));
+        Assert.Equal([true, true, false], listed.Select(v => v!["gate"]!["passed"]!.GetValue<bool>()));
+        Assert.Equal([false, true, false], listed.Select(v => v!["is_latest"]!.GetValue<bool>()));
+        Assert.Equal(result.TargetPage.Versions.Select(v => v.Report), listed.Select(v => v!["report"]!.GetValue<string>()));
+        var html = await File.ReadAllTextAsync(result.TargetPageCopy);
+        Assert.Equal(2, html.Split("✓ passed").Length - 1);
+        Assert.Equal(1, html.Split("✗ refused").Length - 1);
+        foreach (var v in result.TargetPage.Versions)
+            Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(result.TargetPageCopy)!, v.Report)), $"the page's link {v.Report} leads nowhere locally");
+
+        // The summary as printed to a log file: 80 columns, the refusal and its reason, the target page's path last.
+        var log = new StringWriter();
+        new SpectreProgress(SpectreProgress.CreateConsole(log, redirected: true)).Summary(result);
+        var lines = log.ToString().TrimEnd().Split('\n');
+        output.WriteLine(log.ToString());
+        Assert.All(lines, l => Assert.True(l.Length <= SpectreProgress.LogWidth, $"wider than 80 columns: '{l}'"));
+        Assert.Contains(lines, l => l.Contains("refused", StringComparison.Ordinal) && l.Contains("v0003", StringComparison.Ordinal));
+        Assert.EndsWith(DemoRunner.Shown(result.TargetPageCopy), lines[^1].TrimEnd());
+    }
+
+    [SkippableFact]
+    public async Task The_reports_and_the_target_page_render_in_chromium_with_their_text_and_drawn_charts()
+    {
+        Skip.If(HeadlessChromium.Unavailable is not null, HeadlessChromium.Unavailable);
+        var (result, _) = await demo.RunAsync(azurite.ConnectionString);
+        var shots = Path.Combine(RepoPaths.Root, "artifacts", "screenshots");
+        Directory.CreateDirectory(shots);
+        await using var browser = await HeadlessChromium.StartAsync(CancellationToken.None);
+
+        var pages = new (string File, string Name, string[] Texts)[]
+        {
+            (result.Versions[0].LocalReportCopy, "report-v0001", ["Gate: passed — v0001 becomes latest", "On-policy rate of sampled answers", "Held-out pairs", "Training curves", "✓ on policy"]),
+            (result.Versions[2].LocalReportCopy, "report-v0003", ["Gate: refused — latest stays v0002", "this version", "latest (v0002)", "flipped to rejected"]),
+            (result.TargetPageCopy, "target-page", ["model versions", "latest: v0002", "v0003", "✗ refused"]),
+        };
+        foreach (var (file, name, texts) in pages)
+        {
+            await browser.OpenAsync(file, 1200, 900, CancellationToken.None);
+            var text = (await browser.EvaluateAsync("document.body.innerText", CancellationToken.None))!.GetValue<string>();
+            foreach (var expected in texts) Assert.Contains(expected, text);
+            // Every chart is laid out and draws: each <svg> has a size and at least one path with a non-empty box.
+            var charts = (await browser.EvaluateAsync(
+                "[...document.querySelectorAll('svg')].map(s => { const r = s.getBoundingClientRect(); " +
+                "const drawn = [...s.querySelectorAll('path')].filter(p => { const b = p.getBBox(); return (p.getAttribute('d') || '').length > 0 && (b.width > 0 || b.height > 0); }).length; " +
+                "return { width: r.width, height: r.height, drawn }; })", CancellationToken.None))!.AsArray();
+            Assert.NotEmpty(charts);
+            Assert.All(charts, c =>
+            {
+                Assert.True(c!["width"]!.GetValue<double>() > 100 && c["height"]!.GetValue<double>() > 100, $"{name}: a chart without a size: {c}");
+                Assert.True(c["drawn"]!.GetValue<int>() > 0, $"{name}: a chart that draws no path: {c}");
+            });
+            var png = Path.Combine(shots, name + ".png");
+            await File.WriteAllBytesAsync(png, await browser.ScreenshotAsync(CancellationToken.None));
+            output.WriteLine($"{name}: {charts.Count} charts drawn; screenshot {png}");
         }
-        var md = (await store.ReadFileAsync(new ModelVersion("demo-e2e", 1), ReportFiles.InVersion(ReportFiles.MarkdownFile), CancellationToken.None))!.ToString();
-        Assert.Contains("## Sample generations", md, StringComparison.Ordinal);
+    }
 
-        // latest.json follows the gate: v0002 when it passed, else still v0001.
-        Assert.Equal(v2.Gate.Passed ? "v0002" : "v0001", result.Latest?.Version);
-        Assert.Contains(progress.Lines, l => l.StartsWith("== File 2 of 2", StringComparison.Ordinal));
+    [Fact]
+    public async Task A_rerun_that_reuses_the_state_recognises_every_file_and_trains_nothing()
+    {
+        var (result, _) = await demo.RunAsync(azurite.ConnectionString);
 
-        // Running it again (reusing the state) recognises both files and trains nothing new.
-        var again = await new DemoRunner(options, new RecordingProgress()).RunAsync(reuse: true, CancellationToken.None);
+        var again = await new DemoRunner(demo.Options(azurite.ConnectionString), new RecordingProgress()).RunAsync(reuse: true, CancellationToken.None);
+
         Assert.Equal(result.Datasets.Select(d => d.DatasetId), again.Datasets.Select(d => d.DatasetId));
-        Assert.Equal(["v0001", "v0002"], again.Versions.Select(v => v.Version));
-        Assert.Equal([1, 2], await store.ListNumbersAsync("demo-e2e", CancellationToken.None));
-        Assert.Equal(result.Latest?.Version, again.Latest?.Version);
-        Directory.Delete(state, recursive: true);
+        Assert.Equal(["v0001", "v0002", "v0003"], again.Versions.Select(v => v.Version));
+        Assert.Equal([1, 2, 3], await new ModelVersionStore(azurite.BlobService()).ListNumbersAsync(Target, CancellationToken.None));
+        Assert.Equal("v0002", again.Latest?.Version);
     }
 }

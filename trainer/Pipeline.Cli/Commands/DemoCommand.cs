@@ -1,4 +1,4 @@
-// `pipeline demo` (= `./run demo`): the whole pipeline on this machine, from generated data to two model versions.
+// `pipeline demo` (= `./run demo`): the whole pipeline on this machine, from generated data to three model versions.
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Pipeline.Shared.Storage;
@@ -16,10 +16,10 @@ public static class DemoCommand
             Description = $"Storage connection string to use instead of starting Azurite (default: ${StorageOptions.EnvironmentVariable} when set).",
         };
         var reuse = new Option<bool>("--reuse") { Description = "Keep the previous run's state in .demo/ (its Azurite data): repeats are recognised, not retrained." };
-        var pairs = new Option<int>("--pairs") { Description = "Pairs in each of the two generated files.", DefaultValueFactory = _ => 240 };
+        var pairs = new Option<int>("--pairs") { Description = "Pairs in each of the three generated files.", DefaultValueFactory = _ => 240 };
         var device = new Option<string>("--device") { Description = "auto (CUDA when present), cpu or cuda.", DefaultValueFactory = _ => "auto" };
         var stateDir = new Option<string>("--state") { Description = "Folder for the demo's local state.", DefaultValueFactory = _ => ".demo" };
-        var command = new Command("demo", "Run the local end-to-end demo: Azurite, ingestion, ORPO training, two versions through the gate.")
+        var command = new Command("demo", "Run the local end-to-end demo: Azurite, ingestion, ORPO training, three versions through the gate (the third refused).")
         {
             storage, reuse, pairs, device, stateDir,
         };
@@ -35,7 +35,9 @@ public static class DemoCommand
                 PairsPerFile = r.GetValue(pairs),
                 Device = r.GetValue(device)!,
             };
-            var screen = new SpectreProgress(AnsiConsole.Console);
+            // A terminal gets Spectre's colours; a log file (output redirected) plain text, 80 columns wide.
+            var console = SpectreProgress.CreateConsole(Console.Out, Console.IsOutputRedirected);
+            var screen = new SpectreProgress(console);
             // Ctrl+C cancels `ct`; SIGTERM and SIGHUP (a closed terminal) cancel too, so the demo always stops the
             // worker and the Azurite it started instead of leaving them behind.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -49,12 +51,12 @@ public static class DemoCommand
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                AnsiConsole.MarkupLine("[yellow]demo cancelled:[/] worker, watcher and Azurite stopped");
+                console.MarkupLine("[yellow]demo cancelled:[/] worker, watcher and Azurite stopped");
                 return 130;
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or TimeoutException or FileNotFoundException)
             {
-                AnsiConsole.MarkupLine($"[red]demo stopped:[/] {Markup.Escape(e.Message)}");
+                console.MarkupLine($"[red]demo stopped:[/] {Markup.Escape(e.Message)}");
                 return 1;
             }
         });

@@ -1,6 +1,6 @@
 // What the demo produced, as typed records: the summary table is rendered from these and the end-to-end test asserts them.
 using Pipeline.Shared.Contracts;
-using Pipeline.Shared.Storage;
+using Pipeline.Worker.Reports;
 
 namespace Pipeline.Cli.Demo;
 
@@ -15,13 +15,17 @@ public sealed record DemoDataset(
     long EvalRows,
     string ReportBlob);
 
-/// <summary>A model version with its lineage, the held-out metrics before and after training, and the gate decision.</summary>
+/// <summary>A model version with its lineage, the held-out metrics and on-policy rates before and after training, and
+/// the gate decision.</summary>
 public sealed record DemoVersion(
     string Version,
     string? ParentVersion,
     IReadOnlyList<string> DatasetIds,
+    int EvalPairs,
     IReadOnlyDictionary<string, double> MetricsBefore,
     IReadOnlyDictionary<string, double> MetricsAfter,
+    PolicyRate? PolicyBefore,
+    PolicyRate? PolicyAfter,
     GateDecision Gate,
     string ReportHtmlBlob,
     string LocalReportCopy)
@@ -30,6 +34,7 @@ public sealed record DemoVersion(
     public double? After(string metric) => MetricsAfter.TryGetValue(metric, out var v) ? v : null;
 }
 
+/// <param name="TargetPageCopy">The local copy of models/{target}/index.html, beside the copies of the reports it links.</param>
 public sealed record DemoResult(
     string Target,
     string Storage,
@@ -37,4 +42,7 @@ public sealed record DemoResult(
     IReadOnlyList<DemoDataset> Datasets,
     IReadOnlyList<DemoVersion> Versions,
     LatestPointer? Latest,
+    TargetIndex TargetPage,
+    string TargetPageBlob,
+    string TargetPageCopy,
     TimeSpan Elapsed);

@@ -1,5 +1,6 @@
 // The demo, top to bottom: storage, base model, target profile, data; file 1 lands -> watcher ingests -> worker trains
-// v0001; file 2 lands -> v0002 through the gate; then a summary. Every step is the production code path, in-process.
+// v0001; file 2 -> v0002 through the gate; file 3 (labels mostly swapped) -> v0003, which the gate refuses; then the
+// target page and a summary. Every step is the production code path, in-process.
 using System.Diagnostics;
 using Azure.Storage.Blobs;
 using Pipeline.Cli.Local;
@@ -41,7 +42,9 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
 
         progress.Stage("Data");
         var files = setup.WriteDataFiles();
-        foreach (var file in files) progress.Note($"{file.Name}: {file.Pairs} pairs (seed {SupportAgentData.DefaultSeed}) in {file.LocalPath}");
+        foreach (var file in files)
+            progress.Note($"{file.Name}: {file.Pairs} pairs (seed {SupportAgentData.DefaultSeed})" +
+                          (file.Swapped > 0 ? $", {file.Swapped} of them with chosen and rejected swapped" : "") + $", in {Shown(file.LocalPath)}");
 
         var ingested = new IngestionLog();
         // The demo's worker takes its requests from the storage queue, whatever transport the environment names.
@@ -59,6 +62,9 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
         {
             var file = files[i];
             progress.Stage($"File {i + 1} of {files.Count}: {file.Name}");
+            if (file.Swapped > 0)
+                progress.Note($"a bad batch: {file.Swapped} of its {file.Pairs} pairs hold the bad answer as chosen, as a labelling mistake " +
+                              "would leave them; it is valid data and trains, and the gate should keep it from becoming latest");
             await using (var content = File.OpenRead(file.LocalPath))
             {
                 var upload = await ingestion.UploadAsync(target, file.Name, content, ct).ConfigureAwait(false);
@@ -79,9 +85,24 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             var version = await WaitAsync(() => worker.PollAsync(target, dataset.DatasetId, ct), watching, $"a model version trained on {dataset.DatasetId}", ct).ConfigureAwait(false);
             versions.Add(await DescribeAsync(blobs, version, state, ct).ConfigureAwait(false));
             var v = versions[^1];
-            progress.Note($"{v.Version}: eval_rewards/accuracies {Fmt(v.Before(GateDecision.AccuracyMetric))} -> {Fmt(v.After(GateDecision.AccuracyMetric))}, " +
-                          $"eval_loss {Fmt(v.Before(GateDecision.LossMetric))} -> {Fmt(v.After(GateDecision.LossMetric))}; gate {(v.Gate.Passed ? "passed" : "held back")}: {v.Gate.Reason}");
+            progress.Note($"{v.Version} from {v.ParentVersion ?? "the base model"}, on {v.EvalPairs} held-out pairs: " +
+                          $"reward accuracy {Fmt(v.Before(GateDecision.AccuracyMetric))} -> {Fmt(v.After(GateDecision.AccuracyMetric))}, " +
+                          $"eval_loss {Fmt(v.Before(GateDecision.LossMetric))} -> {Fmt(v.After(GateDecision.LossMetric))}" +
+                          (v.PolicyBefore is { } pb && v.PolicyAfter is { } pa ? $", on-policy answers {pb.Rate:0%} -> {pa.Rate:0%}" : ""));
+            progress.Note($"gate {(v.Gate.Passed ? "passed" : "refused")}: {v.Gate.Reason}" +
+                          (v.Gate.Passed ? $"; latest is now {v.Version}" : $"; latest stays {v.Gate.ComparedWith}"));
         }
+
+        progress.Stage("Target page");
+        // The worker rewrites the page after each version's manifest: wait for the one that lists every version.
+        var page = await WaitAsync(async () => await ReadPageAsync(blobs, target, ct).ConfigureAwait(false) is { } stored
+                && versions.All(v => stored.Versions.Any(e => e.Version == v.Version && e.Complete)) ? stored : null,
+            watching, $"{StorageLayout.Models}/{StorageLayout.ModelIndexJsonBlob(target)} to list every version", ct).ConfigureAwait(false);
+        var pageCopy = Path.Combine(state.Reports, target, StorageLayout.IndexHtmlFile);
+        await blobs.GetBlobContainerClient(StorageLayout.Models).GetBlobClient(StorageLayout.ModelIndexHtmlBlob(target))
+            .DownloadToAsync(pageCopy, ct).ConfigureAwait(false);
+        progress.Note($"{StorageLayout.Models}/{StorageLayout.ModelIndexHtmlBlob(target)}: {page.Versions.Count} versions, latest {page.Latest ?? "none"}; " +
+                      $"copied beside the reports to {Shown(pageCopy)}");
 
         progress.Stage("Stopping");
         var latest = (await new LatestPointerStore(blobs).ReadAsync(target, ct).ConfigureAwait(false)).Pointer;
@@ -91,7 +112,8 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
         progress.Note(storage.StartedHere
             ? $"worker and watcher stopped; Azurite stops as the demo exits (its data stays in {state.Azurite} for --reuse)"
             : "worker and watcher stopped");
-        return new DemoResult(target, storage.Description, stateNote, datasets, versions, latest, clock.Elapsed);
+        return new DemoResult(target, storage.Description, stateNote, datasets, versions, latest, page,
+            $"{StorageLayout.Models}/{StorageLayout.ModelIndexHtmlBlob(target)}", pageCopy, clock.Elapsed);
     }
 
     // Polls until found; a watcher that died (storage fault) or a timeout ends the wait with its reason.
@@ -112,6 +134,14 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
     private Task<T> WaitAsync<T>(Func<T?> poll, Task watching, string what, CancellationToken ct) where T : class =>
         WaitAsync(() => Task.FromResult(poll()), watching, what, ct);
 
+    private static async Task<TargetIndex?> ReadPageAsync(BlobServiceClient blobs, string target, CancellationToken ct)
+    {
+        var name = StorageLayout.ModelIndexJsonBlob(target);
+        return await blobs.GetBlobContainerClient(StorageLayout.Models).GetBlobClient(name).TryDownloadAsync(ct).ConfigureAwait(false) is { } data
+            ? ContractJson.Deserialize<TargetIndex>(data, $"{StorageLayout.Models}/{name}")
+            : null;
+    }
+
     private static async Task<DemoVersion> DescribeAsync(BlobServiceClient blobs, ModelVersion version, DemoState state, CancellationToken ct)
     {
         var store = new ModelVersionStore(blobs);
@@ -123,13 +153,22 @@ public sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
                 ?? throw new InvalidOperationException($"{version} has no {reportName}"),
             $"{StorageLayout.Models}/{StorageLayout.ModelVersionFileBlob(version, reportName)}");
         var html = ReportFiles.InVersion(ReportFiles.HtmlFile);
-        var local = Path.Combine(state.Reports, $"{version.Target}-{version.Name}.html");
+        // Copies mirror the models container, so the target page's links ("v0001/eval/report.html") work locally too.
+        var local = Path.Combine(state.Reports, version.Target, StorageLayout.VersionReportFromIndex(version));
+        Directory.CreateDirectory(Path.GetDirectoryName(local)!);
         await store.DownloadFileAsync(version, html, local, ct).ConfigureAwait(false);
-        return new DemoVersion(version.Name, manifest.ParentVersion, manifest.DatasetIds, report.MetricsBefore, report.MetricsAfter,
-            manifest.Gate, $"{StorageLayout.Models}/{StorageLayout.ModelVersionFileBlob(version, html)}", local);
+        return new DemoVersion(version.Name, manifest.ParentVersion, manifest.DatasetIds, report.EvalPairs, report.MetricsBefore, report.MetricsAfter,
+            report.Policy?.Before, report.Policy?.After, manifest.Gate, $"{StorageLayout.Models}/{StorageLayout.ModelVersionFileBlob(version, html)}", local);
     }
 
-    private static string Fmt(double? value) => value is { } v ? v.ToString("0.000") : "n/a";
+    private static string Fmt(double? value) => value is { } v ? v.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) : "n/a";
+
+    /// <summary>A path as the user can type it: relative to the working folder when inside it.</summary>
+    public static string Shown(string path)
+    {
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? path : relative;
+    }
 
     // Results of the watcher thread, read by the demo's thread.
     private sealed class IngestionLog

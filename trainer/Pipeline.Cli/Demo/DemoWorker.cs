@@ -1,5 +1,6 @@
 // The trainer worker hosted inside the demo process: the same AddTrainerWorker composition as `pipeline worker`, with
-// its folders under .demo/work. The demo follows it only through storage (status.json, manifests), like a user would.
+// its folders under .demo/work and the demo's policy rule. The demo follows it only through storage (status.json,
+// manifests), like a user would.
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
@@ -56,6 +57,8 @@ public sealed class DemoWorker : IAsyncDisposable
         // The demo draws its own screen: only the worker's warnings and errors reach the console.
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddTrainerWorker(builder.Configuration);
+        // The demo knows what a good answer is (its data generator's rule): every report gets the on-policy rate.
+        builder.Services.AddSingleton(SupportPolicy.Check(options.Size.PolicyPrompts, options.Size.SamplesPerPrompt));
         var host = builder.Build();
         await host.StartAsync(ct).ConfigureAwait(false);
         var poison = new QueueClient(storage.ConnectionString, StorageLayout.TrainingRequestsQueue + "-poison",
