@@ -42,6 +42,8 @@ internal static class AnswerSampler
 
     private static Tensor Draw(Tensor logits, GenerationOptions options, torch.Generator sampler) // logits (K, V) -> (K,)
     {
+        if (options.VocabularyLimit is int limit && limit < logits.shape[1])
+            logits = logits.narrow(1, 0, limit);                                             // (K, limit): ids keep their number
         var probs = (logits / options.Temperature).softmax(-1).cpu();                       // (K, V)
         if (options.TopP < 1)
         {

@@ -63,7 +63,7 @@ public sealed class OrpoRunEngine(string device, Action<TrainProgress>? onStep =
                 {
                     ct.ThrowIfCancellationRequested();
                     var answers = AnswerSampler.Sample(model, [.. prompt.Ids.Select(id => (long)id)], perPrompt,
-                        options with { Seed = options.Seed + i, StopTokenIds = stop });
+                        options with { Seed = options.Seed + i, StopTokenIds = stop, VocabularyLimit = tokenizer.VocabularySize });
                     return (IReadOnlyList<string>)[.. answers.Select(a => Decode(tokenizer, a))];
                 })];
         }, ct);
@@ -79,7 +79,7 @@ public sealed class OrpoRunEngine(string device, Action<TrainProgress>? onStep =
                 {
                     ct.ThrowIfCancellationRequested();
                     var ids = prompt.Ids.Select(i => (long)i).ToList(); // (T,) BOS and chat-template special tokens included
-                    return Decode(tokenizer, TokenGenerator.Generate(model, ids, new GenerationOptions { MaxNewTokens = maxNewTokens, StopTokenIds = stop }).TokenIds);
+                    return Decode(tokenizer, TokenGenerator.Generate(model, ids, new GenerationOptions { MaxNewTokens = maxNewTokens, StopTokenIds = stop, VocabularyLimit = tokenizer.VocabularySize }).TokenIds);
                 })];
         }, ct);
 

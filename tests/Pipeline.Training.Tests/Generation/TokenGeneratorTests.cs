@@ -25,6 +25,24 @@ public sealed class TokenGeneratorTests
     }
 
     [Fact]
+    public void A_vocabulary_limit_keeps_greedy_and_sampled_tokens_below_it()
+    {
+        using var model = HfModelFolder.Load(ModelFixtures.TinyLlama, CPU);
+        var greedy = TokenGenerator.Generate(model, Prompt, new GenerationOptions { MaxNewTokens = 16 }).TokenIds;
+        // A limit just under the most frequent greedy token: that token (and every id above) can no longer be drawn.
+        var limit = (int)greedy.GroupBy(t => t).OrderByDescending(g => g.Count()).First().Key;
+
+        var limitedGreedy = TokenGenerator.Generate(model, Prompt, new GenerationOptions { MaxNewTokens = 16, VocabularyLimit = limit }).TokenIds;
+        var limitedSampled = TokenGenerator.Generate(model, Prompt,
+            new GenerationOptions { MaxNewTokens = 32, Temperature = 1.5, Seed = 3, VocabularyLimit = limit }).TokenIds;
+
+        Assert.Contains(greedy, t => t >= limit);
+        Assert.All(limitedGreedy, t => Assert.InRange(t, 0, limit - 1));
+        Assert.All(limitedSampled, t => Assert.InRange(t, 0, limit - 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GenerationOptions { VocabularyLimit = 0 }.Validate());
+    }
+
+    [Fact]
     public void Cached_step_logits_equal_full_sequence_logits_with_gqa_bias_and_llama3_rope()
     {
         using var scope = NewDisposeScope();

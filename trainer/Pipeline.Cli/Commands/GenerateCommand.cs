@@ -60,7 +60,7 @@ public static class GenerateCommand
             .Select(id => (long)id).Distinct().ToList();
 
         var clock = Stopwatch.StartNew();
-        var result = TokenGenerator.Generate(model, promptIds, options.Generation with { StopTokenIds = stops });
+        var result = TokenGenerator.Generate(model, promptIds, options.Generation with { StopTokenIds = stops, VocabularyLimit = tokenizer.VocabularySize });
         var seconds = clock.Elapsed.TotalSeconds;
         var text = tokenizer.Decode(result.TokenIds.Where(id => !stops.Contains(id)).Select(id => (int)id));
         return new GenerateCommandResult(text, result.TokenIds.Count, result.StopReason, result.TokenIds.Count / Math.Max(seconds, 1e-9));

@@ -12,6 +12,9 @@ public sealed record GenerationOptions
     public long Seed { get; init; }
     /// <summary>Generation stops after emitting any of these (usually the EOS ids); the stop token is included.</summary>
     public IReadOnlyList<long> StopTokenIds { get; init; } = [];
+    /// <summary>Ids at or above this are never drawn: the rows a model's vocabulary was padded with, which its tokenizer
+    /// has no token for (null: every row of the logits).</summary>
+    public int? VocabularyLimit { get; init; }
     /// <summary>False recomputes the whole sequence each step (the reference the KV cache is tested against).</summary>
     public bool UseKvCache { get; init; } = true;
 
@@ -21,6 +24,8 @@ public sealed record GenerationOptions
             throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), MaxNewTokens, "max new tokens must be at least 1.");
         if (Temperature < 0 || double.IsNaN(Temperature))
             throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "temperature must be 0 (greedy) or positive.");
+        if (VocabularyLimit is < 1)
+            throw new ArgumentOutOfRangeException(nameof(VocabularyLimit), VocabularyLimit, "vocabulary limit must be at least 1.");
         if (TopP is <= 0 or > 1 || double.IsNaN(TopP))
             throw new ArgumentOutOfRangeException(nameof(TopP), TopP, "top-p must be in (0, 1].");
     }

@@ -41,6 +41,8 @@ public static class TokenGenerator
 
     private static long NextToken(Tensor logits, GenerationOptions options, torch.Generator sampler) // logits (V)
     {
+        if (options.VocabularyLimit is int limit && limit < logits.shape[0])
+            logits = logits.narrow(0, 0, limit);                                            // (limit): ids keep their number
         if (options.Temperature == 0)
             return logits.argmax().item<long>(); // sync point: the token decides the next input
         var probs = (logits / options.Temperature).softmax(-1).cpu();                       // (V)
