@@ -8,11 +8,23 @@ using Pipeline.Training.Tests.Model;
 
 namespace Pipeline.Training.Tests.Data;
 
-public sealed class TrlDataTests(TinyTokenizerFolder Dir) : IClassFixture<TinyTokenizerFolder>
+public sealed class TrlDataTests(TinyTokenizerFolder Dir) : IClassFixture<TinyTokenizerFolder>, IDisposable
 {
-    private static string Write(string text)
+    private readonly List<TempDir> _dirs = [];
+
+    public void Dispose() => _dirs.ForEach(d => d.Dispose());
+
+    /// <summary>A fresh folder removed with the test class.</summary>
+    private TempDir NewDir()
     {
-        var path = Path.Combine(TrainingFixture.TempDir(), "pairs.jsonl");
+        var dir = new TempDir();
+        _dirs.Add(dir);
+        return dir;
+    }
+
+    private string Write(string text)
+    {
+        var path = NewDir().File("pairs.jsonl");
         File.WriteAllText(path, text);
         return path;
     }
