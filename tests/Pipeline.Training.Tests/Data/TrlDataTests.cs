@@ -10,21 +10,14 @@ namespace Pipeline.Training.Tests.Data;
 
 public sealed class TrlDataTests(TinyTokenizerFolder Dir) : IClassFixture<TinyTokenizerFolder>, IDisposable
 {
-    private readonly List<TempDir> _dirs = [];
+    private readonly TempDir _dir = new();
+    private int _files;
 
-    public void Dispose() => _dirs.ForEach(d => d.Dispose());
-
-    /// <summary>A fresh folder removed with the test class.</summary>
-    private TempDir NewDir()
-    {
-        var dir = new TempDir();
-        _dirs.Add(dir);
-        return dir;
-    }
+    public void Dispose() => _dir.Dispose();
 
     private string Write(string text)
     {
-        var path = NewDir().File("pairs.jsonl");
+        var path = _dir.File($"pairs-{++_files}.jsonl");
         File.WriteAllText(path, text);
         return path;
     }
