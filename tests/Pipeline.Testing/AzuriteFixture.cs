@@ -8,12 +8,12 @@ namespace Pipeline.Testing;
 
 public sealed class AzuriteFixture : IDisposable
 {
+    private readonly TempDir _location = new("azurite-");
     private readonly LocalAzurite _azurite;
 
     public AzuriteFixture()
     {
-        var location = Directory.CreateTempSubdirectory("azurite-").FullName;
-        _azurite = new LocalAzurite(LocalAzurite.FindExecutable(RepoPaths.Root), location);
+        _azurite = new LocalAzurite(LocalAzurite.FindExecutable(RepoPaths.Root), _location.Path);
         _azurite.Start();
     }
 
@@ -35,7 +35,7 @@ public sealed class AzuriteFixture : IDisposable
     public void Dispose()
     {
         _azurite.Stop();
-        try { Directory.Delete(_azurite.Location, recursive: true); }
+        try { _location.Dispose(); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }

@@ -1,11 +1,14 @@
-// A fresh folder under the system temp directory for one test, removed afterwards.
+// A fresh folder under the system temp directory for one test (or one fixture), removed afterwards.
 namespace Pipeline.Testing;
 
-public sealed class TempDir : IDisposable
+public sealed class TempDir(string prefix = "pipeline-model-test-") : IDisposable
 {
-    public string Path { get; } = Directory.CreateTempSubdirectory("pipeline-model-test-").FullName;
+    public string Path { get; } = Directory.CreateTempSubdirectory(prefix).FullName;
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
-    public void Dispose() => Directory.Delete(Path, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+    }
 }

@@ -1,5 +1,5 @@
 // Shared pieces of the training tests: the tiny Llama checkpoint, its tokenizer, the committed synthetic preference set
-// (tools/synthetic_preferences.py) and a scratch folder per test.
+// (tools/synthetic_preferences.py), a small config, and helpers to compare weights and to stop a run part-way.
 using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Tokenization;
 using Pipeline.Training.Checkpoints;
@@ -23,13 +23,6 @@ public static class TrainingFixture
 
     public static TokenizedData Data(string path, int take = int.MaxValue) =>
         TokenizedData.From([.. PreferenceData.Load(path).Take(take)], Tokenizer, 256, OverlongPolicy.Drop);
-
-    public static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "orpo-tests", Guid.NewGuid().ToString("n"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
 
     /// <summary>Trains a fresh model into <paramref name="dir"/> and cancels it once step <paramref name="step"/> is done, as
     /// a killed run would stop; the checkpoints written before then stay in <paramref name="dir"/>.</summary>

@@ -7,8 +7,12 @@ using Pipeline.Worker;
 namespace Pipeline.Worker.Tests;
 
 [Collection(AzuriteCollection.Name)]
-public sealed class BaseModelCacheTests(AzuriteFixture azurite)
+public sealed class BaseModelCacheTests(AzuriteFixture azurite) : IDisposable
 {
+    private readonly TempDir _cache = new("base-model-cache-");
+
+    public void Dispose() => _cache.Dispose();
+
     private static async Task UploadTinyLlamaAsync(Azure.Storage.Blobs.BlobServiceClient blobs, string folder)
     {
         var container = blobs.GetBlobContainerClient(StorageLayout.BaseModels);
@@ -23,16 +27,16 @@ public sealed class BaseModelCacheTests(AzuriteFixture azurite)
         var blobs = azurite.BlobService();
         var folder = "tiny-" + Guid.NewGuid().ToString("N")[..8];
         await UploadTinyLlamaAsync(blobs, folder);
-        var cache = new BaseModelCache(blobs, Directory.CreateTempSubdirectory().FullName, StorageRetry.Create(), NullLogger.Instance);
+        var cache = new BaseModelCache(blobs, _cache.Path, StorageRetry.Create(), NullLogger.Instance);
 
         var first = await cache.ResolveAsync($"base-models/{folder}", CancellationToken.None);
         var stamp = File.GetLastWriteTimeUtc(Path.Combine(first.LocalPath, "config.json"));
         var second = await cache.ResolveAsync($"base-models/{folder}", CancellationToken.None);
 
         // The hash of exactly the uploaded files (the fixture folder has subfolders that are not uploaded).
-        var uploaded = Directory.CreateTempSubdirectory().FullName;
-        foreach (var file in Directory.GetFiles(RepoPaths.TinyLlama)) File.Copy(file, Path.Combine(uploaded, Path.GetFileName(file)));
-        Assert.Equal(await FileHash.FolderSha256Async(uploaded, CancellationToken.None), first.Sha256);
+        using var uploaded = new TempDir("uploaded-");
+        foreach (var file in Directory.GetFiles(RepoPaths.TinyLlama)) File.Copy(file, uploaded.File(Path.GetFileName(file)));
+        Assert.Equal(await FileHash.FolderSha256Async(uploaded.Path, CancellationToken.None), first.Sha256);
         Assert.Equal(first, second);
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(second.LocalPath, "config.json")));
     }
@@ -43,7 +47,7 @@ public sealed class BaseModelCacheTests(AzuriteFixture azurite)
         var blobs = azurite.BlobService();
         var folder = "tiny-" + Guid.NewGuid().ToString("N")[..8];
         await UploadTinyLlamaAsync(blobs, folder);
-        var cache = new BaseModelCache(blobs, Directory.CreateTempSubdirectory().FullName, StorageRetry.Create(), NullLogger.Instance);
+        var cache = new BaseModelCache(blobs, _cache.Path, StorageRetry.Create(), NullLogger.Instance);
         var first = await cache.ResolveAsync($"base-models/{folder}", CancellationToken.None);
         await File.WriteAllTextAsync(Path.Combine(first.LocalPath, "config.json"), "{}");
 
@@ -56,7 +60,7 @@ public sealed class BaseModelCacheTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_base_model_that_does_not_exist_is_a_clear_input_error()
     {
-        var cache = new BaseModelCache(azurite.BlobService(), Directory.CreateTempSubdirectory().FullName, StorageRetry.Create(), NullLogger.Instance);
+        var cache = new BaseModelCache(azurite.BlobService(), _cache.Path, StorageRetry.Create(), NullLogger.Instance);
         await azurite.BlobService().GetBlobContainerClient(StorageLayout.BaseModels).CreateIfNotExistsAsync();
 
         var e = await Assert.ThrowsAsync<RunInputException>(() => cache.ResolveAsync("base-models/nothing-here", CancellationToken.None));

@@ -6,8 +6,16 @@ using Pipeline.Worker;
 namespace Pipeline.Worker.Tests;
 
 [Collection(AzuriteCollection.Name)]
-public sealed class CheckpointStoreTests(AzuriteFixture azurite)
+public sealed class CheckpointStoreTests(AzuriteFixture azurite) : IDisposable
 {
+    private readonly TempDir _dir = new("checkpoint-store-");
+    private int _folders;
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>A fresh empty folder under this test's temp folder.</summary>
+    private string NewFolder() => Directory.CreateDirectory(_dir.File($"folder-{++_folders}")).FullName;
+
     private async Task<(CheckpointStore Store, Azure.Storage.Blobs.BlobContainerClient Runs)> NewStoreAsync()
     {
         var runs = azurite.BlobService().GetBlobContainerClient("runs-" + Guid.NewGuid().ToString("N")[..12]);
@@ -15,9 +23,9 @@ public sealed class CheckpointStoreTests(AzuriteFixture azurite)
         return (new CheckpointStore(runs, "agent", "run-1", StorageRetry.Create(), NullLogger.Instance), runs);
     }
 
-    private static string LocalCheckpoint(int step)
+    private string LocalCheckpoint(int step)
     {
-        var dir = Directory.CreateTempSubdirectory().FullName;
+        var dir = NewFolder();
         File.WriteAllBytes(Path.Combine(dir, "weights.dat"), Enumerable.Range(0, 1000).Select(i => (byte)(i * step)).ToArray());
         File.WriteAllText(Path.Combine(dir, "trainer_state.json"), $"{{\"GlobalStep\":{step}}}");
         return dir;
@@ -51,7 +59,7 @@ public sealed class CheckpointStoreTests(AzuriteFixture azurite)
         await store.UploadAsync(LocalCheckpoint(2), 2, CancellationToken.None);
         var newest = LocalCheckpoint(4);
         await store.UploadAsync(newest, 4, CancellationToken.None);
-        var root = Directory.CreateTempSubdirectory().FullName;
+        var root = NewFolder();
 
         var restored = await store.RestoreNewestAsync(root, Name, CancellationToken.None);
 
@@ -68,7 +76,7 @@ public sealed class CheckpointStoreTests(AzuriteFixture azurite)
         // A worker died while uploading step 4: its weights are there, its marker is not.
         await runs.UploadBlobAsync(StorageLayout.RunCheckpointPrefix("agent", "run-1", 4) + "weights.dat", BinaryData.FromBytes(new byte[10]));
 
-        var restored = await store.RestoreNewestAsync(Directory.CreateTempSubdirectory().FullName, Name, CancellationToken.None);
+        var restored = await store.RestoreNewestAsync(NewFolder(), Name, CancellationToken.None);
 
         Assert.Equal([2], await store.CompleteStepsAsync(CancellationToken.None));
         Assert.Equal(2, restored!.Step);
@@ -85,7 +93,7 @@ public sealed class CheckpointStoreTests(AzuriteFixture azurite)
         var bytes = (await blob.DownloadContentAsync()).Value.Content.ToArray();
         bytes[500] ^= 0xFF;
         await blob.UploadAsync(BinaryData.FromBytes(bytes), overwrite: true);
-        var root = Directory.CreateTempSubdirectory().FullName;
+        var root = NewFolder();
 
         var restored = await store.RestoreNewestAsync(root, Name, CancellationToken.None);
 
@@ -97,6 +105,6 @@ public sealed class CheckpointStoreTests(AzuriteFixture azurite)
     public async Task Finds_nothing_to_restore_for_a_new_run()
     {
         var (store, _) = await NewStoreAsync();
-        Assert.Null(await store.RestoreNewestAsync(Directory.CreateTempSubdirectory().FullName, Name, CancellationToken.None));
+        Assert.Null(await store.RestoreNewestAsync(NewFolder(), Name, CancellationToken.None));
     }
 }

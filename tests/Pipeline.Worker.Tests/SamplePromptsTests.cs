@@ -3,6 +3,7 @@
 using Pipeline.Cli.Commands;
 using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Tokenization;
+using Pipeline.Testing;
 using Pipeline.Training.Checkpoints;
 using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;
@@ -12,16 +13,16 @@ namespace Pipeline.Worker.Tests;
 
 public sealed class SamplePromptsTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("sample-prompts-").FullName;
+    private readonly TempDir _dir = new("sample-prompts-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task Conversational_eval_prompts_are_rendered_with_the_chat_template_tokenized_as_in_training_and_completed()
     {
-        var model = Path.Combine(_dir, "model");
+        var model = _dir.File("model");
         ModelInit.Write(new InitModelOptions("tiny", model, 3));
-        var eval = Path.Combine(_dir, "eval.jsonl");
+        var eval = _dir.File("eval.jsonl");
         await File.WriteAllLinesAsync(eval,
         [
             """{"prompt":[{"role":"user","content":"Where is my parcel?"}],"chosen":[{"role":"assistant","content":"On its way."}],"rejected":[{"role":"assistant","content":"No idea."}]}""",

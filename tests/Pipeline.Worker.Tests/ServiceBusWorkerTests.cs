@@ -14,7 +14,7 @@ public sealed class ServiceBusWorkerTests(AzuriteFixture azurite)
     public async Task A_request_over_service_bus_becomes_a_version_and_a_bad_one_is_dead_lettered_with_its_reason()
     {
         using var broker = new ServiceBusTestBroker(lockDuration: TimeSpan.FromSeconds(5));
-        var bed = new WorkerTestBed(azurite);
+        using var bed = new WorkerTestBed(azurite);
         var queue = broker.CreateQueue(bed.QueueName);
         var good = await bed.ArrangeAsync();
         var missing = bed.Request("ds-missing");

@@ -14,7 +14,7 @@ public sealed class WorkerEndToEndTests(AzuriteFixture azurite)
     [Fact]
     public async Task Trains_a_queued_request_into_v0001_with_manifest_report_and_latest_in_the_ingest_trace()
     {
-        var bed = new WorkerTestBed(azurite);
+        using var bed = new WorkerTestBed(azurite);
         var traceId = ActivityTraceId.CreateRandom();
         var request = (await bed.ArrangeAsync()) with { TraceParent = $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01" };
         var spans = new List<Activity>();
@@ -66,7 +66,7 @@ public sealed class WorkerEndToEndTests(AzuriteFixture azurite)
     [Fact]
     public async Task From_latest_continues_training_from_v0001_and_reports_it_as_parent_and_current_latest()
     {
-        var bed = new WorkerTestBed(azurite, strategy: "from_latest");
+        using var bed = new WorkerTestBed(azurite, strategy: "from_latest");
         var first = await bed.ArrangeAsync("ds-one");
         var second = await bed.ArrangeAsync("ds-two");
         await bed.PublishAsync(first);
@@ -105,7 +105,7 @@ public sealed class WorkerEndToEndTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_lora_run_writes_the_peft_adapter_and_the_merged_model_and_is_evaluated_on_the_merged_one()
     {
-        var bed = new WorkerTestBed(azurite);
+        using var bed = new WorkerTestBed(azurite);
         bed.Orpo["use_peft"] = true;
         bed.Orpo["lora_r"] = 4;
         var request = await bed.ArrangeAsync();

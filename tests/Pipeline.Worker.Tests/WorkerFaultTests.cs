@@ -18,7 +18,7 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
     [Fact]
     public async Task The_same_request_delivered_five_times_to_two_workers_makes_one_run_and_one_version()
     {
-        var bed = new WorkerTestBed(azurite);
+        using var bed = new WorkerTestBed(azurite);
         var request = await bed.ArrangeAsync();
         for (var i = 0; i < 5; i++) await bed.PublishAsync(request);
 
@@ -38,7 +38,7 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_malformed_message_a_missing_dataset_and_a_bad_row_are_poisoned_with_reasons_and_the_worker_keeps_serving()
     {
-        var bed = new WorkerTestBed(azurite);
+        using var bed = new WorkerTestBed(azurite);
         var good = await bed.ArrangeAsync();
         await bed.Queue.SendMessageAsync("this is not a training request");
         var missing = bed.Request("ds-that-was-never-ingested");
@@ -76,7 +76,7 @@ public sealed class WorkerFaultTests(AzuriteFixture azurite)
         // Storage goes away from the training thread itself at step 5, so the outage starts while training runs, however
         // loaded the machine is; it comes back once training went on without it for 5 more steps and at least 3 s passed.
         const int totalSteps = 30, stopAtStep = 5, stepsWhileDown = 5;
-        var bed = new WorkerTestBed(azurite, maxSteps: totalSteps, saveSteps: 5);
+        using var bed = new WorkerTestBed(azurite, maxSteps: totalSteps, saveSteps: 5);
         var request = await bed.ArrangeAsync();
         await bed.PublishAsync(request);
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -29,7 +29,7 @@ public sealed class WorkerOptionsTests(AzuriteFixture azurite)
     [Fact]
     public async Task The_worker_host_refuses_to_start_with_an_invalid_lease_duration()
     {
-        var bed = new WorkerTestBed(azurite);
+        using var bed = new WorkerTestBed(azurite);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(bed.Settings("worker-a", extra: new() { ["Worker:LeaseDuration"] = "00:02:00" }));
         builder.Services.AddLogging().AddTrainerWorker(builder.Configuration);
@@ -49,7 +49,7 @@ public sealed class WorkerOptionsTests(AzuriteFixture azurite)
     [InlineData("00:00:16", "00:00:01")] // lease + renewal interval: a message renewed just before the kill comes back as the lease expires
     public async Task The_worker_host_refuses_to_start_when_a_message_can_reappear_before_its_dead_runs_lease_expires(string visibility, string renewal)
     {
-        var bed = new WorkerTestBed(azurite);
+        using var bed = new WorkerTestBed(azurite);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(bed.Settings("worker-a", extra: new()
         {

@@ -18,7 +18,7 @@ public sealed class WorkerProcessTests(AzuriteFixture azurite)
     public async Task A_worker_stopped_by_sigterm_then_killed_by_sigkill_finishes_the_run_once_with_the_weights_of_an_uninterrupted_run()
     {
         // Long enough in steps that SIGTERM and SIGKILL land mid-run however fast training is (tiny-llama: ~100 steps/s).
-        var bed = new WorkerTestBed(azurite, maxSteps: 400, saveSteps: 20);
+        using var bed = new WorkerTestBed(azurite, maxSteps: 400, saveSteps: 20);
         var interrupted = await bed.ArrangeAsync("ds-one");
         var reference = await bed.ArrangeAsync("ds-two"); // the same pairs under another dataset id: the same training
         var runId = interrupted.RunId;
@@ -78,7 +78,7 @@ public sealed class WorkerProcessTests(AzuriteFixture azurite)
     {
         // The shortest settings the options allow (lease 15 s, renewal 1 s, visibility 17 s; see WorkerTestBed.Settings).
         // 110 steps after the first checkpoint: a kill lands mid-run (tiny-llama: about 100 steps/s on an idle machine).
-        var bed = new WorkerTestBed(azurite, maxSteps: 120, saveSteps: 10);
+        using var bed = new WorkerTestBed(azurite, maxSteps: 120, saveSteps: 10);
         var request = await bed.ArrangeAsync();
         var checkpoints = new CheckpointStore(bed.Container(StorageLayout.Runs), bed.Target, request.RunId, StorageRetry.Create(), NullLogger.Instance);
         await bed.PublishAsync(request);

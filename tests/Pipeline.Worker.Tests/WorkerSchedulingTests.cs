@@ -14,11 +14,11 @@ public sealed class WorkerSchedulingTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_steady_drip_on_one_target_does_not_stop_one_file_on_another_from_being_trained()
     {
-        var drip = new WorkerTestBed(azurite, strategy: "from_latest");
+        using var drip = new WorkerTestBed(azurite, strategy: "from_latest");
         drip.Training["debounce_seconds"] = 2;
         drip.Training["debounce_max_seconds"] = 600; // the drip alone would never start a run within this test
         await drip.ArrangeAsync("ds-drip-0");
-        var other = new WorkerTestBed(azurite);
+        using var other = new WorkerTestBed(azurite);
         var single = await other.ArrangeAsync("ds-single");
         using var stopDrip = new CancellationTokenSource();
         var dripped = new List<string>();

@@ -37,7 +37,7 @@ public sealed class WorkerStartFailureTests(AzuriteFixture azurite)
     public async Task A_worker_told_to_use_a_gpu_on_a_machine_without_one_exits_fast_with_code_3_and_returns_the_request()
     {
         Assert.False(TorchSharp.torch.cuda.is_available(), "precondition: this test needs a machine without CUDA");
-        var bed = new WorkerTestBed(azurite);
+        using var bed = new WorkerTestBed(azurite);
         await bed.PublishAsync(await bed.ArrangeAsync());
 
         var (exit, elapsed, log) = await RunToExitAsync(bed, bed.Settings("no-gpu", idleStopSeconds: 600, new() { ["Worker:Device"] = "cuda" }));
@@ -53,7 +53,7 @@ public sealed class WorkerStartFailureTests(AzuriteFixture azurite)
     public async Task A_worker_that_storage_refuses_before_its_first_request_exits_fast_with_code_3_and_returns_the_request()
     {
         // As with a missing role assignment: the queue answers, the blob service refuses (a wrong key gives 403 on Azurite).
-        var bed = new WorkerTestBed(azurite);
+        using var bed = new WorkerTestBed(azurite);
         await bed.PublishAsync(await bed.ArrangeAsync());
         var refused = azurite.ConnectionString.Replace("AccountKey=", "AccountKey=AAAA", StringComparison.Ordinal);
 
@@ -68,7 +68,7 @@ public sealed class WorkerStartFailureTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_worker_with_invalid_settings_exits_fast_with_code_2_and_returns_the_request()
     {
-        var bed = new WorkerTestBed(azurite);
+        using var bed = new WorkerTestBed(azurite);
         await bed.PublishAsync(await bed.ArrangeAsync());
 
         var (exit, elapsed, log) = await RunToExitAsync(bed, bed.Settings("bad-settings", idleStopSeconds: 600,

@@ -19,10 +19,11 @@ using Pipeline.Worker;
 
 namespace Pipeline.Worker.Tests;
 
-public sealed class WorkerTestBed
+public sealed class WorkerTestBed : IDisposable
 {
     public const string BaseModelFolder = "tiny-llama";
     private readonly AzuriteFixture _azurite;
+    private readonly TempDir _root = new("worker-test-");
 
     public WorkerTestBed(AzuriteFixture azurite, int maxSteps = 6, int saveSteps = 2, string strategy = "from_base")
     {
@@ -31,7 +32,6 @@ public sealed class WorkerTestBed
         var id = Guid.NewGuid().ToString("N")[..8];
         Target = "agent-" + id;
         QueueName = "requests-" + id;
-        Root = Directory.CreateTempSubdirectory("worker-test-").FullName;
         Orpo = new JsonObject
         {
             ["max_steps"] = maxSteps, ["per_device_train_batch_size"] = 2, ["learning_rate"] = 1e-3, ["save_steps"] = saveSteps,
@@ -42,7 +42,7 @@ public sealed class WorkerTestBed
     public string Target { get; }
     public string Strategy { get; }
     public string QueueName { get; }
-    public string Root { get; }
+    public string Root => _root.Path;
     public JsonObject Orpo { get; }
 
     /// <summary>More keys of the profile's "training" section (debounce_seconds, ...), written by ArrangeAsync.</summary>
@@ -171,5 +171,13 @@ public sealed class WorkerTestBed
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
+    }
+
+    public void Dispose()
+    {
+        // A worker process killed by a test may still be letting go of its files; a leftover folder fails no test.
+        try { _root.Dispose(); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 }

@@ -17,7 +17,8 @@ public sealed class CheckpointCommandsTests
     [InlineData(true)]
     public async Task Eval_and_generate_open_a_checkpoint_folder(bool lora)
     {
-        var root = TrainingFixture.TempDir();
+        using var scratch = new TempDir();
+        var root = scratch.Path;
         var run = Path.Combine(root, "run");
         string[] peft = lora ? ["--use_peft", "true", "--lora_r", "4"] : [];
         Assert.Equal(0, await CommandLine.RunAsync(["train", "--model", RepoPaths.TinyLlama, "--data", Data, "--output", run,
@@ -36,7 +37,8 @@ public sealed class CheckpointCommandsTests
     [Fact]
     public async Task Eval_of_an_old_weights_dat_checkpoint_exits_2_saying_why()
     {
-        var old = Path.Combine(TrainingFixture.TempDir(), "checkpoint-000008");
+        using var scratch = new TempDir();
+        var old = scratch.File("checkpoint-000008");
         Directory.CreateDirectory(old);
         File.WriteAllBytes(Path.Combine(old, "weights.dat"), [0]);
         var stderr = new StringWriter();

@@ -15,7 +15,8 @@ public sealed class TokenizeCommandTests
 
     private static async Task<List<JsonElement>> Tokenize(params string[] args)
     {
-        var output = Path.Combine(TrainingFixture.TempDir(), "tokens.jsonl");
+        using var scratch = new TempDir();
+        var output = scratch.File("tokens.jsonl");
         var code = await CommandLine.RunAsync(["tokenize", .. args, "--output", output]);
         Assert.Equal(0, code);
         return [.. File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement)];
@@ -53,7 +54,8 @@ public sealed class TokenizeCommandTests
     {
         using var model = new TempDir();
         ModelInit.Write(new InitModelOptions("tiny", model.Path, 3));
-        var data = Path.Combine(TrainingFixture.TempDir(), "chat.jsonl");
+        using var scratch = new TempDir();
+        var data = scratch.File("chat.jsonl");
         File.WriteAllText(data, """
             {"prompt":[{"role":"user","content":"Hi?"}],"chosen":[{"role":"assistant","content":"Hello!"}],"rejected":[{"role":"assistant","content":"Go away."}]}
             {"prompt":"Hi?","chosen":"Hello!","rejected":"Go away."}

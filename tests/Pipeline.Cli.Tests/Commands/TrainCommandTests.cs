@@ -14,7 +14,8 @@ public sealed class TrainCommandTests
     [Fact]
     public async Task Eval_writes_the_eval_metrics_of_the_reference()
     {
-        var report = Path.Combine(TrainingFixture.TempDir(), "report.json");
+        using var scratch = new TempDir();
+        var report = scratch.File("report.json");
         var code = await CommandLine.RunAsync(["eval", "--model", RepoPaths.TinyLlama, "--data", Path.Combine(RepoPaths.TinyLlama, "data.jsonl"),
             "--beta", "0.1", "--batch-size", "4", "--output", report]);
 
@@ -28,7 +29,8 @@ public sealed class TrainCommandTests
     [Fact]
     public async Task Train_writes_a_loadable_model_folder_with_tokenizer_metrics_tensorboard_and_summary()
     {
-        var output = Path.Combine(TrainingFixture.TempDir(), "run");
+        using var scratch = new TempDir();
+        var output = scratch.File("run");
         var stdout = new StringWriter();
         var previous = Console.Out;
         Console.SetOut(stdout);
@@ -70,7 +72,8 @@ public sealed class TrainCommandTests
     [Fact]
     public async Task Train_keeps_pairs_over_max_length_by_cutting_them_and_counts_the_cut_in_its_summary()
     {
-        var output = Path.Combine(TrainingFixture.TempDir(), "cut");
+        using var scratch = new TempDir();
+        var output = scratch.File("cut");
         var data = Path.Combine(RepoPaths.TinyLlama, "data.jsonl");
         var code = await CommandLine.RunAsync(["train", "--model", RepoPaths.TinyLlama, "--data", data, "--output", output,
             "--max_steps", "1", "--max_length", "45", "--eval_steps", "0"]);
@@ -89,7 +92,8 @@ public sealed class TrainCommandTests
     [Fact]
     public async Task Train_with_use_peft_writes_a_PEFT_adapter_and_a_merged_model()
     {
-        var output = Path.Combine(TrainingFixture.TempDir(), "lora");
+        using var scratch = new TempDir();
+        var output = scratch.File("lora");
         var code = await CommandLine.RunAsync(["train", "--model", RepoPaths.TinyLlama, "--data", Path.Combine(TrainingFixture.SyntheticDir, "train.jsonl"),
             "--output", output, "--max_steps", "2", "--learning_rate", "1e-2", "--use_peft", "true", "--lora_r", "4", "--merge_adapter", "true"]);
 
@@ -111,8 +115,9 @@ public sealed class TrainCommandTests
         int code;
         try
         {
+            using var scratch = new TempDir();
             code = await CommandLine.RunAsync(["train", "--model", RepoPaths.TinyLlama, "--data", TrainingFixture.SyntheticDir,
-                "--output", TrainingFixture.TempDir(), "--learning_rat", "1e-3"]);
+                "--output", scratch.Path, "--learning_rat", "1e-3"]);
         }
         finally
         {

@@ -25,7 +25,8 @@ public sealed class TrainDeterminismTests(ITestOutputHelper output)
     [MemberData(nameof(Modes))]
     public async Task Same_seed_gives_the_same_weights_in_two_processes_and_a_killed_run_resumes_to_them(string mode, string[] extra)
     {
-        var root = TrainingFixture.TempDir();
+        using var scratch = new TempDir();
+        var root = scratch.Path;
         string[] Args(string output) =>
         [
             "train", "--model", RepoPaths.TinyLlama, "--data", Path.Combine(RepoPaths.TinyLlama, "data.jsonl"), "--output", output,

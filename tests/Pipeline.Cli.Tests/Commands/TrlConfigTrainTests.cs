@@ -13,7 +13,8 @@ public sealed class TrlConfigTrainTests
     [Fact]
     public async Task A_TRL_YAML_config_trains_with_transformers_epochs_ratio_logging_and_the_precision_logged()
     {
-        var root = TrainingFixture.TempDir();
+        using var scratch = new TempDir();
+        var root = scratch.Path;
         var config = Path.Combine(root, "orpo.yaml");
         // 6 pairs in batches of 2 = 3 batches an epoch; accumulation 2 gives transformers' ceil(3 / 2) = 2 updates an
         // epoch, the second with the epoch's last batch alone: 2 epochs = 4 steps, logged at epochs 2/3, 1, 5/3, 2.

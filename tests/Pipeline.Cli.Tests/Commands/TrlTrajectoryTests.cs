@@ -32,7 +32,8 @@ public sealed class TrlTrajectoryTests(ITestOutputHelper output)
     public async Task Train_with_TRLs_config_follows_TRLs_trajectory_step_by_step_and_ends_at_TRLs_weights(int loggingSteps)
     {
         var trajectory = JsonNode.Parse(File.ReadAllText(Path.Combine(Reference, "trl_trajectory.json")))!.AsObject();
-        var root = TrainingFixture.TempDir();
+        using var scratch = new TempDir();
+        var root = scratch.Path;
         var config = Path.Combine(root, "orpo.json");
         File.WriteAllText(config, trajectory["config"]!.ToJsonString()); // as TRL ran it, optim: adamw_torch included
         var run = Path.Combine(root, "run");

@@ -16,7 +16,8 @@ public sealed class BurstEndToEndTests(AzuriteFixture azurite)
     public async Task Two_files_landing_within_the_debounce_window_are_trained_in_one_run()
     {
         const string target = "burst-e2e";
-        var state = new DemoState(Directory.CreateTempSubdirectory("burst-e2e-").FullName);
+        using var dir = new TempDir("burst-e2e-");
+        var state = new DemoState(dir.Path);
         state.Prepare(reuse: false);
         var storage = new StorageOptions { ConnectionString = azurite.ConnectionString };
         var blobs = storage.BlobService();
@@ -65,6 +66,5 @@ public sealed class BurstEndToEndTests(AzuriteFixture azurite)
         await foreach (var item in blobs.GetBlobContainerClient(StorageLayout.Runs).GetBlobsByHierarchyAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "/", target + "/", CancellationToken.None))
             if (item.IsPrefix) runs.Add(item.Prefix);
         Assert.Single(runs);
-        Directory.Delete(state.Root, recursive: true);
     }
 }

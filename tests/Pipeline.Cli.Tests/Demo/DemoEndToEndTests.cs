@@ -21,7 +21,9 @@ public sealed class DemoRunFixture : IDisposable
     private readonly Lock _gate = new();
     private Task<(DemoResult Result, RecordingProgress Progress)>? _run;
 
-    public string State { get; } = Directory.CreateTempSubdirectory("demo-e2e-").FullName;
+    private readonly TempDir _state = new("demo-e2e-");
+
+    public string State => _state.Path;
 
     public DemoOptions Options(string connectionString) => new()
     {
@@ -40,7 +42,7 @@ public sealed class DemoRunFixture : IDisposable
             });
     }
 
-    public void Dispose() => Directory.Delete(State, recursive: true);
+    public void Dispose() => _state.Dispose();
 }
 
 [Collection(AzuriteCollection.Name)]

@@ -1,13 +1,18 @@
 // The demo's local state: a fresh run removes only the demo's own folders and says so; --reuse keeps them.
 using Pipeline.Cli.Demo;
+using Pipeline.Testing;
 
 namespace Pipeline.Cli.Tests.Demo;
 
-public sealed class DemoStateTests
+public sealed class DemoStateTests : IDisposable
 {
-    private static DemoState WithPreviousRun(out string userFile)
+    private readonly TempDir _dir = new("demo-state-");
+
+    public void Dispose() => _dir.Dispose();
+
+    private DemoState WithPreviousRun(out string userFile)
     {
-        var state = new DemoState(Directory.CreateTempSubdirectory("demo-state-").FullName);
+        var state = new DemoState(_dir.Path);
         Directory.CreateDirectory(state.Azurite);
         File.WriteAllText(Path.Combine(state.Azurite, "__azurite_db_blob__.json"), "{}");
         userFile = Path.Combine(state.Root, "notes.txt");

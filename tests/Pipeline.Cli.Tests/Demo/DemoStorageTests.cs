@@ -11,9 +11,9 @@ public sealed class DemoStorageTests
     [Fact]
     public async Task Starts_its_own_azurite_when_no_storage_is_given_and_stops_it_when_disposed()
     {
-        var dir = Directory.CreateTempSubdirectory("demo-storage-").FullName;
+        using var dir = new TempDir("demo-storage-");
         int port;
-        using (var storage = await DemoStorage.OpenAsync(null, RepoPaths.Root, dir, CancellationToken.None))
+        using (var storage = await DemoStorage.OpenAsync(null, RepoPaths.Root, dir.Path, CancellationToken.None))
         {
             Assert.True(storage.StartedHere);
             port = new Uri(storage.Options.BlobService().Uri.GetLeftPart(UriPartial.Authority)).Port;
@@ -22,17 +22,17 @@ public sealed class DemoStorageTests
         }
 
         Assert.False(LocalAzurite.IsListening(port));
-        Assert.NotEmpty(Directory.EnumerateFileSystemEntries(dir));
-        Directory.Delete(dir, recursive: true);
+        Assert.NotEmpty(Directory.EnumerateFileSystemEntries(dir.Path));
     }
 
     [Fact]
     public async Task Refuses_a_given_storage_that_does_not_answer_and_says_which()
     {
+        using var dir = new TempDir("demo-storage-");
         var closed = LocalAzurite.ConnectionStringFor(LocalAzurite.FreePort(), LocalAzurite.FreePort(), LocalAzurite.FreePort());
 
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            DemoStorage.OpenAsync(closed, RepoPaths.Root, Path.GetTempPath(), CancellationToken.None));
+            DemoStorage.OpenAsync(closed, RepoPaths.Root, dir.Path, CancellationToken.None));
 
         Assert.Contains("does not answer", e.Message);
     }

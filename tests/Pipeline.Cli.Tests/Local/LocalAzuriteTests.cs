@@ -9,8 +9,8 @@ public sealed class LocalAzuriteTests
     [Fact]
     public async Task Restarted_azurite_keeps_its_ports_and_data()
     {
-        var location = Directory.CreateTempSubdirectory("azurite-restart-").FullName;
-        using var azurite = new LocalAzurite(LocalAzurite.FindExecutable(RepoPaths.Root), location);
+        using var location = new TempDir("azurite-restart-");
+        using var azurite = new LocalAzurite(LocalAzurite.FindExecutable(RepoPaths.Root), location.Path);
         azurite.Start();
         var container = new BlobContainerClient(azurite.ConnectionString, "restart");
         await container.CreateAsync();
@@ -22,7 +22,6 @@ public sealed class LocalAzuriteTests
 
         var content = await container.GetBlobClient("kept.txt").DownloadContentAsync();
         Assert.Equal("still here", content.Value.Content.ToString());
-        Directory.Delete(location, recursive: true);
     }
 
     [Fact]

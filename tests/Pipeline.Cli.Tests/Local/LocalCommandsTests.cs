@@ -11,12 +11,12 @@ namespace Pipeline.Cli.Tests.Local;
 [Collection(AzuriteCollection.Name)]
 public sealed class LocalCommandsTests(AzuriteFixture azurite) : IDisposable
 {
-    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("validate-");
+    private readonly TempDir _dir = new("validate-");
     private readonly StringWriter _out = new(), _err = new();
 
     private string Write(string name, string content)
     {
-        var path = Path.Combine(_dir.FullName, name);
+        var path = _dir.File(name);
         File.WriteAllText(path, content);
         return path;
     }
@@ -28,7 +28,7 @@ public sealed class LocalCommandsTests(AzuriteFixture azurite) : IDisposable
     public async Task Validate_exits_zero_for_a_usable_file_and_writes_the_report()
     {
         var file = Write("ok.jsonl", PreferenceFiles.Pairs(10));
-        var output = Path.Combine(_dir.FullName, "report.json");
+        var output = _dir.File("report.json");
 
         Assert.Equal(ExitCodes.Ok, await Validate(new ValidateArguments(file, Tokenizer: "gpt2", MaxLength: 64, Output: output)));
 
@@ -55,7 +55,7 @@ public sealed class LocalCommandsTests(AzuriteFixture azurite) : IDisposable
     public async Task Validate_exits_two_for_usage_errors(string? name, string? schema, string? tokenizer)
     {
         Write("ok.jsonl", PreferenceFiles.Pairs(2));
-        var file = name is null ? null : Path.Combine(_dir.FullName, name);
+        var file = name is null ? null : _dir.File(name);
         Assert.Equal(ExitCodes.Usage, await Validate(new ValidateArguments(file, schema, tokenizer)));
         Assert.StartsWith("usage error:", _err.ToString());
     }
@@ -100,5 +100,5 @@ public sealed class LocalCommandsTests(AzuriteFixture azurite) : IDisposable
         Assert.Equal(ExitCodes.Usage, await LocalCommands.IngestAsync(new IngestArguments(target, file), storage, TokenizerResolvers.Builtin, _out, _err, default));
     }
 
-    public void Dispose() => _dir.Delete(recursive: true);
+    public void Dispose() => _dir.Dispose();
 }

@@ -1,6 +1,7 @@
 // Builds and lints every .bicep file under infra/ once per test run, however many test classes use it (the CLI
 // takes seconds to start and a build of main.bicep about ten).
 using System.Text.Json;
+using Pipeline.Testing;
 
 namespace Pipeline.Infra.Tests.Bicep;
 
@@ -23,21 +24,18 @@ public sealed class BicepBuildFixture : IAsyncLifetime
 
     private static async Task<Outputs> BuildOnceAsync()
     {
-        // Left in the temp folder for the process's lifetime (tests read the compiled files); each run has its own.
-        var outDir = Path.Combine(Path.GetTempPath(), "pipeline-bicep-" + Guid.NewGuid().ToString("N"));
+        // Kept for the process's lifetime (tests read the compiled files; the build is shared); each run has its own.
+        var outDir = new TempDir("pipeline-bicep-");
         var files = Directory.GetFiles(BicepCli.InfraDir, "*.bicep", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(BicepCli.InfraDir, f))
             .Order()
             .ToList();
-        var build = await BicepCli.RunAsync("build", "--pattern", "infra/**/*.bicep", "--outdir", outDir);
+        var build = await BicepCli.RunAsync("build", "--pattern", "infra/**/*.bicep", "--outdir", outDir.Path);
         var lint = await BicepCli.RunAsync("lint", "--pattern", "infra/**/*.bicep");
-        var main = Path.Combine(outDir, "main.json");
+        var main = outDir.File("main.json");
         var template = File.Exists(main) ? JsonDocument.Parse(await File.ReadAllTextAsync(main)).RootElement.Clone() : default;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
-        };
-        return new Outputs(build, lint, files, outDir, template);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => outDir.Dispose();
+        return new Outputs(build, lint, files, outDir.Path, template);
     }
 
     public string CompiledPath(string bicepRelative) => Path.Combine(_outputs.OutDir, Path.ChangeExtension(bicepRelative, ".json"));

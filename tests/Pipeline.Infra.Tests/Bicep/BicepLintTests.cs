@@ -1,5 +1,6 @@
 // CI gate for infra/: every Bicep file compiles and lints with zero diagnostics under infra/bicepconfig.json.
 using System.Text.Json;
+using Pipeline.Testing;
 
 namespace Pipeline.Infra.Tests.Bicep;
 
@@ -49,24 +50,17 @@ public sealed class BicepLintTests(BicepBuildFixture bicep) : IClassFixture<Bice
     [Fact]
     public async Task Linter_under_this_config_fails_a_template_that_outputs_a_secret()
     {
-        var dir = Directory.CreateTempSubdirectory("pipeline-bicep-bad-");
-        try
-        {
-            var bad = Path.Combine(dir.FullName, "bad.bicep");
-            await File.WriteAllTextAsync(bad, """
-                @secure()
-                param adminPassword string
-                output adminPassword string = adminPassword
-                """);
+        using var dir = new TempDir("pipeline-bicep-bad-");
+        var bad = dir.File("bad.bicep");
+        await File.WriteAllTextAsync(bad, """
+            @secure()
+            param adminPassword string
+            output adminPassword string = adminPassword
+            """);
 
-            var lint = await BicepCli.RunAsync("lint", bad, "--config", Path.Combine(BicepCli.InfraDir, "bicepconfig.json"));
+        var lint = await BicepCli.RunAsync("lint", bad, "--config", Path.Combine(BicepCli.InfraDir, "bicepconfig.json"));
 
-            Assert.NotEqual(0, lint.ExitCode);
-            Assert.Contains("outputs-should-not-contain-secrets", lint.Output);
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+        Assert.NotEqual(0, lint.ExitCode);
+        Assert.Contains("outputs-should-not-contain-secrets", lint.Output);
     }
 }

@@ -1,16 +1,19 @@
 // The Dockerfile reader itself: continuations, stages, global ARGs and clear errors.
+using Pipeline.Testing;
+
 namespace Pipeline.Infra.Tests.Docker;
 
 public sealed class DockerfileParserTests : IDisposable
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"pipeline-{Guid.NewGuid():N}.Dockerfile");
+    private readonly TempDir _dir = new();
+    private string Input => _dir.File("input.Dockerfile");
 
-    public void Dispose() => File.Delete(_path);
+    public void Dispose() => _dir.Dispose();
 
     private Dockerfile Parse(string text)
     {
-        File.WriteAllText(_path, text);
-        return Dockerfile.Parse(_path);
+        File.WriteAllText(Input, text);
+        return Dockerfile.Parse(Input);
     }
 
     [Fact]
@@ -40,7 +43,7 @@ public sealed class DockerfileParserTests : IDisposable
     {
         var error = Assert.Throws<FormatException>(() => Parse("FROM alpine\nRUNN echo\n"));
 
-        Assert.Contains($"{_path}:2", error.Message);
+        Assert.Contains($"{Input}:2", error.Message);
         Assert.Contains("RUNN", error.Message);
     }
 }

@@ -1,16 +1,19 @@
 // The YAML subset reader itself.
+using Pipeline.Testing;
+
 namespace Pipeline.Infra.Tests.Docker;
 
 public sealed class MiniYamlTests : IDisposable
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"pipeline-{Guid.NewGuid():N}.yml");
+    private readonly TempDir _dir = new();
+    private string Input => _dir.File("input.yml");
 
-    public void Dispose() => File.Delete(_path);
+    public void Dispose() => _dir.Dispose();
 
     private Dictionary<string, object?> Parse(string text)
     {
-        File.WriteAllText(_path, text);
-        return MiniYaml.Parse(_path);
+        File.WriteAllText(Input, text);
+        return MiniYaml.Parse(Input);
     }
 
     [Fact]
@@ -43,6 +46,6 @@ public sealed class MiniYamlTests : IDisposable
     {
         var error = Assert.Throws<FormatException>(() => Parse("a:\n  b: 1\n    c: 2\n"));
 
-        Assert.Contains($"{_path}:3", error.Message);
+        Assert.Contains($"{Input}:3", error.Message);
     }
 }

@@ -24,8 +24,8 @@ public sealed class TokenizerResolversTests
     [Fact]
     public void A_folder_without_tokenizer_files_is_an_error_naming_it()
     {
-        var empty = Directory.CreateTempSubdirectory("no-tokenizer-").FullName;
-        var error = Assert.ThrowsAny<Exception>(() => TokenizerResolvers.Builtin(empty));
-        Assert.Contains(empty, error.Message);
+        using var empty = new TempDir("no-tokenizer-");
+        var error = Assert.ThrowsAny<Exception>(() => TokenizerResolvers.Builtin(empty.Path));
+        Assert.Contains(empty.Path, error.Message);
     }
 }

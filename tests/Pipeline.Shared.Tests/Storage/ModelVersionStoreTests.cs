@@ -52,18 +52,18 @@ public sealed class ModelVersionStoreTests(AzuriteFixture azurite)
     {
         var store = await NewStoreAsync();
         var version = await store.AllocateAsync(_target, For("run-a"), CancellationToken.None);
-        var source = Directory.CreateTempSubdirectory().FullName;
-        await File.WriteAllTextAsync(Path.Combine(source, "config.json"), "{\"a\":1}");
-        Directory.CreateDirectory(Path.Combine(source, "sub"));
-        await File.WriteAllBytesAsync(Path.Combine(source, "sub", "w.bin"), [1, 2, 3]);
+        using var source = new TempDir("version-upload-");
+        await File.WriteAllTextAsync(source.File("config.json"), "{\"a\":1}");
+        Directory.CreateDirectory(source.File("sub"));
+        await File.WriteAllBytesAsync(Path.Combine(source.Path, "sub", "w.bin"), [1, 2, 3]);
 
-        var files = await store.UploadFolderAsync(version, source, "", CancellationToken.None);
-        var target = Directory.CreateTempSubdirectory().FullName;
-        await store.DownloadFolderAsync(version, "", target, CancellationToken.None);
+        var files = await store.UploadFolderAsync(version, source.Path, "", CancellationToken.None);
+        using var target = new TempDir("version-download-");
+        await store.DownloadFolderAsync(version, "", target.Path, CancellationToken.None);
 
         Assert.Equal(["config.json", "sub/w.bin"], files.Select(f => f.Path));
-        Assert.Equal(await FileHash.FolderSha256Async(source, CancellationToken.None),
-            await FileHash.FolderSha256Async(target, CancellationToken.None));
+        Assert.Equal(await FileHash.FolderSha256Async(source.Path, CancellationToken.None),
+            await FileHash.FolderSha256Async(target.Path, CancellationToken.None));
         Assert.Equal("039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81", files[1].Sha256); // sha256 of 01 02 03
     }
 }

@@ -9,9 +9,9 @@ namespace Pipeline.Shared.Tests.Tokenization;
 
 public sealed class AddedTokenTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("added-tokens-").FullName;
+    private readonly TempDir dir = new("added-tokens-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => dir.Dispose();
 
     [Fact]
     public void Matches_added_tokens_like_hugging_face_tokenizers()
@@ -22,11 +22,11 @@ public sealed class AddedTokenTests : IDisposable
         added.Add(Token(303, "<mask>", special: true, lstrip: true, rstrip: true));
         added.Add(Token(304, "<tool>", special: false, lstrip: false, rstrip: false));
         added.Add(Token(305, "<tool>call", special: false, lstrip: false, rstrip: false));
-        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), json.ToJsonString());
+        File.WriteAllText(dir.File("tokenizer.json"), json.ToJsonString());
         string[] texts = ["a <mask> b", "a   <mask>   b", "<mask>", "x<tool>y", "x<tool>call y <tool>calls", "  <tool> ", "<|begin_of_text|> <mask>"];
 
-        var reference = NodeReference.Encode(Path.Combine(dir, "tokenizer.json"), texts);
-        var tokenizer = HfTokenizer.Load(dir);
+        var reference = NodeReference.Encode(dir.File("tokenizer.json"), texts);
+        var tokenizer = HfTokenizer.Load(dir.Path);
 
         for (var i = 0; i < texts.Length; i++)
             Assert.Equal(reference.Ids[i], tokenizer.EncodeWithSpecialTokens(texts[i]));

@@ -2,25 +2,27 @@
 // the measured difference of Microsoft.ML's SentencePieceTokenizer, the reason we do not use it for tokenizer.model.
 using Microsoft.ML.Tokenizers;
 using Pipeline.Shared.Tokenization;
+using Pipeline.Testing;
 using Pipeline.Testing.Tokenization;
 
 namespace Pipeline.Shared.Tests.Tokenization;
 
 public sealed class SentencePieceFolder : IDisposable
 {
-    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "spm-llama2-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDir _dir = new("spm-llama2-");
+
+    public string Dir => _dir.Path;
 
     public SentencePieceFolder()
     {
         var source = TokenizerZoo.Folders["llama2"].Dir;
-        Directory.CreateDirectory(Dir);
         SentencePieceModelWriter.WriteFromTokenizerJson(Path.Combine(source, "tokenizer.json"), ModelPath);
         File.Copy(Path.Combine(source, "tokenizer_config.json"), Path.Combine(Dir, "tokenizer_config.json"));
     }
 
     public string ModelPath => Path.Combine(Dir, "tokenizer.model");
 
-    public void Dispose() => Directory.Delete(Dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 }
 
 public sealed class SentencePieceTests(SentencePieceFolder folder) : IClassFixture<SentencePieceFolder>

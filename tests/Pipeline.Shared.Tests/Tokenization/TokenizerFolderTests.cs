@@ -2,15 +2,16 @@
 using System.Text;
 using System.Text.Json;
 using Pipeline.Shared.Tokenization;
+using Pipeline.Testing;
 using Pipeline.Training.Model;
 
 namespace Pipeline.Shared.Tests.Tokenization;
 
 public sealed class TokenizerFolderTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("tokenizer-folder-").FullName;
+    private readonly TempDir dir = new("tokenizer-folder-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => dir.Dispose();
 
     [Fact]
     public void Tiktoken_rank_file_gives_the_ids_hugging_face_gives_for_llama3()
@@ -22,11 +23,11 @@ public sealed class TokenizerFolderTests : IDisposable
             var lines = doc.RootElement.GetProperty("model").GetProperty("vocab").EnumerateObject()
                 .OrderBy(p => p.Value.GetInt32())
                 .Select(p => $"{Convert.ToBase64String(ByteLevel.TryDecode(p.Name)!)} {p.Value.GetInt32()}");
-            File.WriteAllLines(Path.Combine(dir, "tokenizer.model"), lines);
+            File.WriteAllLines(dir.File("tokenizer.model"), lines);
         }
-        File.Copy(Path.Combine(source, "tokenizer_config.json"), Path.Combine(dir, "tokenizer_config.json"));
+        File.Copy(Path.Combine(source, "tokenizer_config.json"), dir.File("tokenizer_config.json"));
 
-        var tokenizer = HfTokenizer.Load(dir);
+        var tokenizer = HfTokenizer.Load(dir.Path);
         var corpus = TokenizerZoo.Corpus("llama3");
         var reference = TokenizerZoo.Reference("llama3");
 
@@ -52,7 +53,7 @@ public sealed class TokenizerFolderTests : IDisposable
     [Fact]
     public void Rejects_a_missing_folder_naming_it()
     {
-        var missing = Path.Combine(dir, "nope");
+        var missing = dir.File("nope");
 
         var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(missing));
 
@@ -63,7 +64,7 @@ public sealed class TokenizerFolderTests : IDisposable
     [Fact]
     public void Rejects_a_folder_without_tokenizer_files()
     {
-        var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(dir));
+        var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(dir.Path));
 
         Assert.Contains("no tokenizer.json, tokenizer.model or *.tiktoken", error.Message);
     }
@@ -71,10 +72,10 @@ public sealed class TokenizerFolderTests : IDisposable
     [Fact]
     public void Rejects_malformed_tokenizer_json_naming_the_file()
     {
-        var path = Path.Combine(dir, "tokenizer.json");
+        var path = dir.File("tokenizer.json");
         File.WriteAllText(path, "{ \"model\": ");
 
-        var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(dir));
+        var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(dir.Path));
 
         Assert.Equal(path, error.File);
         Assert.StartsWith($"{path}: not valid JSON", error.Message);
@@ -83,10 +84,10 @@ public sealed class TokenizerFolderTests : IDisposable
     [Fact]
     public void Rejects_an_unsupported_model_type_naming_it()
     {
-        File.WriteAllText(Path.Combine(dir, "tokenizer.json"),
+        File.WriteAllText(dir.File("tokenizer.json"),
             """{ "normalizer": null, "pre_tokenizer": null, "model": { "type": "WordPiece", "vocab": { "a": 0 } } }""");
 
-        var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(dir));
+        var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(dir.Path));
 
         Assert.Contains("model.type 'WordPiece' is not supported", error.Message);
     }
@@ -94,10 +95,10 @@ public sealed class TokenizerFolderTests : IDisposable
     [Fact]
     public void Rejects_tokenizer_json_with_a_field_of_the_wrong_shape()
     {
-        var path = Path.Combine(dir, "tokenizer.json");
+        var path = dir.File("tokenizer.json");
         File.WriteAllText(path, """{ "normalizer": null, "pre_tokenizer": null, "model": { "type": "BPE", "vocab": [1, 2] } }""");
 
-        var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(dir));
+        var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(dir.Path));
 
         Assert.Equal(path, error.File);
         Assert.Contains("unexpected structure", error.Message);
@@ -106,10 +107,10 @@ public sealed class TokenizerFolderTests : IDisposable
     [Fact]
     public void Rejects_a_tiktoken_file_with_a_bad_line_naming_the_line()
     {
-        var path = Path.Combine(dir, "cl.tiktoken");
+        var path = dir.File("cl.tiktoken");
         File.WriteAllText(path, "IQ== 0\nnot-base64 x\n", Encoding.ASCII);
 
-        var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(dir));
+        var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(dir.Path));
 
         Assert.Equal(path, error.File);
         Assert.Contains("line 2", error.Message);
@@ -118,11 +119,11 @@ public sealed class TokenizerFolderTests : IDisposable
     [Fact]
     public void Rejects_a_malformed_tokenizer_config_naming_it()
     {
-        TinyTokenizerFiles.WriteGpt2ChatMl(dir);
-        var path = Path.Combine(dir, "tokenizer_config.json");
+        TinyTokenizerFiles.WriteGpt2ChatMl(dir.Path);
+        var path = dir.File("tokenizer_config.json");
         File.WriteAllText(path, "[1, 2");
 
-        var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(dir));
+        var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(dir.Path));
 
         Assert.Equal(path, error.File);
     }

@@ -24,11 +24,11 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
     private static readonly Lazy<string?> WhyUnavailable = new(Install);
 
     private readonly Process _process;
-    private readonly string _profile;
+    private readonly TempDir _profile;
     private readonly ClientWebSocket _socket;
     private int _nextId;
 
-    private HeadlessChromium(Process process, string profile, ClientWebSocket socket) => (_process, _profile, _socket) = (process, profile, socket);
+    private HeadlessChromium(Process process, TempDir profile, ClientWebSocket socket) => (_process, _profile, _socket) = (process, profile, socket);
 
     /// <summary>Why no Chromium can run here (null when it can). The first call installs it when missing and root.</summary>
     public static string? Unavailable => WhyUnavailable.Value;
@@ -36,10 +36,10 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
     public static async Task<HeadlessChromium> StartAsync(CancellationToken ct)
     {
         if (Unavailable is { } why) throw new InvalidOperationException(why);
-        var profile = Directory.CreateTempSubdirectory("chromium-profile-").FullName;
+        var profile = new TempDir("chromium-profile-");
         var psi = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var flag in Flags) psi.ArgumentList.Add(flag);
-        psi.ArgumentList.Add($"--user-data-dir={profile}");
+        psi.ArgumentList.Add($"--user-data-dir={profile.Path}");
         psi.ArgumentList.Add("about:blank");
         var process = Process.Start(psi)!;
         _ = process.StandardOutput.ReadToEndAsync(ct);
@@ -58,6 +58,7 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         if (port is null)
         {
             process.Kill(entireProcessTree: true);
+            profile.Dispose();
             throw new InvalidOperationException($"{Executable} did not start its DevTools endpoint: {stderr}");
         }
         _ = DrainAsync(process.StandardError);
@@ -143,7 +144,7 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
         _process.Dispose();
-        try { Directory.Delete(_profile, recursive: true); }
+        try { _profile.Dispose(); }
         catch (IOException) { }
     }
 

@@ -8,11 +8,16 @@ namespace Pipeline.Training.Tests.Data;
 
 /// <summary>Alone: the 100 MB line test counts the process's allocations, which tests beside it would add to.</summary>
 [Collection(ProcessMemoryCollection.Name)]
-public sealed class PreferenceDataTests
+public sealed class PreferenceDataTests : IDisposable
 {
-    private static string Write(string text)
+    private readonly TempDir _dir = new();
+    private int _files;
+
+    public void Dispose() => _dir.Dispose();
+
+    private string Write(string text)
     {
-        var path = Path.Combine(TrainingFixture.TempDir(), "pairs.jsonl");
+        var path = _dir.File($"pairs-{++_files}.jsonl");
         File.WriteAllText(path, text);
         return path;
     }
@@ -36,7 +41,8 @@ public sealed class PreferenceDataTests
     [Fact]
     public void A_100_mb_line_is_refused_as_too_long_without_being_held_in_memory()
     {
-        var path = Path.Combine(TrainingFixture.TempDir(), "long.jsonl");
+        using var scratch = new TempDir();
+        var path = scratch.File("long.jsonl");
         using (var file = File.Create(path))
         {
             file.Write("{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"}\n{\"prompt\":\""u8);
@@ -57,7 +63,8 @@ public sealed class PreferenceDataTests
     public void Refuses_a_lone_surrogate_and_utf16_as_validation_does()
     {
         var surrogate = Write("{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"}\n{\"prompt\":\"a\\ud800\",\"chosen\":\"b\",\"rejected\":\"c\"}\n");
-        var utf16 = Path.Combine(TrainingFixture.TempDir(), "utf16.jsonl");
+        using var scratch = new TempDir();
+        var utf16 = scratch.File("utf16.jsonl");
         File.WriteAllText(utf16, "{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"}\n", System.Text.Encoding.Unicode);
         var control = Write("{\"prompt\":\"a\\u0007\",\"chosen\":\"b\",\"rejected\":\"c\"}\n");
 
@@ -71,7 +78,8 @@ public sealed class PreferenceDataTests
     {
         const string row = "{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"}";
         var lines = Write(row + "\n" + row.Replace("\"a\"", "\"d\"") + "\n");
-        var array = Path.Combine(TrainingFixture.TempDir(), "pairs.json");
+        using var scratch = new TempDir();
+        var array = scratch.File("pairs.json");
         File.WriteAllText(array, "[" + row + ",\n " + row.Replace("\"a\"", "\"d\"") + "]");
 
         Assert.Equal(PreferenceData.Load(lines).Select(r => (r.Prompt, r.Chosen, r.Rejected)), PreferenceData.Load(array).Select(r => (r.Prompt, r.Chosen, r.Rejected)));

@@ -8,11 +8,16 @@ using Pipeline.Training.Tests.Model;
 
 namespace Pipeline.Training.Tests.Data;
 
-public sealed class TrlDataTests(TinyTokenizerFolder Dir) : IClassFixture<TinyTokenizerFolder>
+public sealed class TrlDataTests(TinyTokenizerFolder Dir) : IClassFixture<TinyTokenizerFolder>, IDisposable
 {
-    private static string Write(string text)
+    private readonly TempDir _dir = new();
+    private int _files;
+
+    public void Dispose() => _dir.Dispose();
+
+    private string Write(string text)
     {
-        var path = Path.Combine(TrainingFixture.TempDir(), "pairs.jsonl");
+        var path = _dir.File($"pairs-{++_files}.jsonl");
         File.WriteAllText(path, text);
         return path;
     }

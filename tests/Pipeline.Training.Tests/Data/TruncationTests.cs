@@ -48,7 +48,8 @@ public sealed class TruncationTests(TinyTokenizerFolder Dir) : IClassFixture<Tin
     {
         var tokenizer = HfTokenizer.Load(Dir.Value);
         var chat = PreferenceData.ChatFor(tokenizer)!;
-        var path = Path.Combine(TrainingFixture.TempDir(), "long.jsonl");
+        using var scratch = new TempDir();
+        var path = scratch.File("long.jsonl");
         var question = string.Join(' ', Enumerable.Repeat("Where is my parcel, please?", 30));
         File.WriteAllText(path, $$"""{"prompt":[{"role":"user","content":"{{question}}"}],"chosen":[{"role":"assistant","content":"It left the depot."}],"rejected":[{"role":"assistant","content":"Ask the courier."}]}""");
 
@@ -68,7 +69,8 @@ public sealed class TruncationTests(TinyTokenizerFolder Dir) : IClassFixture<Tin
     public void Keep_start_cuts_a_templated_prompts_end_but_keeps_its_assistant_header()
     {
         var tokenizer = HfTokenizer.Load(Dir.Value);
-        var path = Path.Combine(TrainingFixture.TempDir(), "long.jsonl");
+        using var scratch = new TempDir();
+        var path = scratch.File("long.jsonl");
         var question = string.Join(' ', Enumerable.Repeat("Where is my parcel, please?", 10));
         File.WriteAllText(path, $$"""{"prompt":[{"role":"user","content":"{{question}}"}],"chosen":[{"role":"assistant","content":"It left."}],"rejected":[{"role":"assistant","content":"Ask."}]}""");
         var rows = PreferenceData.Load(path, PreferenceData.ChatFor(tokenizer)!);

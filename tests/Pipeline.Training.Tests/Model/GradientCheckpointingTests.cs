@@ -75,8 +75,9 @@ public sealed class GradientCheckpointingTests
         {
             using var model = TrainingFixture.Model();
             var log = new ProgressLog();
+            using var scratch = new TempDir();
             OrpoTrainer.Train(model, data, null, TrainingFixture.SmallConfig with { GradientCheckpointing = checkpointing, MaxSteps = 4 },
-                TrainingFixture.TempDir(), false, log, CancellationToken.None);
+                scratch.Path, false, log, CancellationToken.None);
             return log.Reports;
         }
 

@@ -2,6 +2,7 @@
 // and like Microsoft.ML's own GPT-2, and carry ChatML specials and template.
 using Microsoft.ML.Tokenizers;
 using Pipeline.Shared.Tokenization;
+using Pipeline.Testing;
 using Pipeline.Testing.Tokenization;
 using Pipeline.Training.Model;
 
@@ -10,11 +11,13 @@ namespace Pipeline.Training.Tests.Model;
 /// <summary>One written tokenizer folder for the class, removed afterwards.</summary>
 public sealed class TinyTokenizerFolder : IDisposable
 {
-    public string Value { get; } = Path.Combine(Path.GetTempPath(), "tiny-tokenizer-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDir _dir = new("tiny-tokenizer-");
+
+    public string Value => _dir.File("tokenizer"); // not there yet: the writer makes it
 
     public TinyTokenizerFolder() => TinyTokenizerFiles.WriteGpt2ChatMl(Value);
 
-    public void Dispose() => Directory.Delete(Value, recursive: true);
+    public void Dispose() => _dir.Dispose();
 }
 
 public sealed class TinyTokenizerFilesTests(TinyTokenizerFolder Dir) : IClassFixture<TinyTokenizerFolder>

@@ -71,7 +71,8 @@ public sealed class AdamWTests
     [Fact]
     public void Resuming_from_saved_state_continues_bitwise()
     {
-        var dir = TrainingFixture.TempDir();
+        using var scratch = new TempDir();
+        var dir = scratch.Path;
         using var straight = TinyModel(3);
         using var straightOpt = Ours(straight);
         for (var step = 0; step < 6; step++)
@@ -104,7 +105,8 @@ public sealed class AdamWTests
     [Fact]
     public void Rejects_state_saved_for_other_parameters_naming_the_file()
     {
-        var path = Path.Combine(TrainingFixture.TempDir(), "adamw_state.bin");
+        using var scratch = new TempDir();
+        var path = scratch.File("adamw_state.bin");
         using var small = TinyModel(1);
         using (var opt = Ours(small)) opt.Save(path);
         using var other = nn.Linear(6, 3);

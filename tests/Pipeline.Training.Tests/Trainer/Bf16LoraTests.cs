@@ -82,7 +82,8 @@ public sealed class Bf16LoraTests
         var config = TrainingFixture.SmallConfig with { UsePeft = true, Bf16 = true, LearningRate = 1e-2, MaxSteps = 3 };
 
         var log = new ProgressLog();
-        OrpoTrainer.Train(model, data, null, config, TrainingFixture.TempDir(), false, log, CancellationToken.None, trainable: adapter);
+        using var scratch = new TempDir();
+        OrpoTrainer.Train(model, data, null, config, scratch.Path, false, log, CancellationToken.None, trainable: adapter);
 
         Assert.All(model.parameters(), p => Assert.Equal(ScalarType.BFloat16, p.dtype));
         Assert.All(adapter.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));

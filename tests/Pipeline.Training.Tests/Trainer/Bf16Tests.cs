@@ -20,7 +20,8 @@ public sealed class Bf16Tests(ITestOutputHelper output)
         {
             var model = TrainingFixture.Model();
             var log = new ProgressLog();
-            var result = OrpoTrainer.Train(model, data, null, config with { Bf16 = bf16 }, TrainingFixture.TempDir(), false, log, CancellationToken.None);
+            using var scratch = new TempDir();
+            var result = OrpoTrainer.Train(model, data, null, config with { Bf16 = bf16 }, scratch.Path, false, log, CancellationToken.None);
             return (result, log.Reports, model.state_dict());
         }
 
@@ -44,9 +45,11 @@ public sealed class Bf16Tests(ITestOutputHelper output)
         var data = TrainingFixture.Data(Path.Combine(TrainingFixture.SyntheticDir, "train.jsonl"), take: 8);
         var config = TrainingFixture.SmallConfig with { Bf16 = true, SaveSteps = 2, PerDeviceTrainBatchSize = 2 };
         using var straight = TrainingFixture.Model();
-        OrpoTrainer.Train(straight, data, null, config, TrainingFixture.TempDir(), false, null, CancellationToken.None);
+        using var scratch = new TempDir();
+        OrpoTrainer.Train(straight, data, null, config, scratch.Path, false, null, CancellationToken.None);
 
-        var dir = TrainingFixture.TempDir();
+        using var scratch2 = new TempDir();
+        var dir = scratch2.Path;
         TrainingFixture.TrainUntilCancelledAfter(3, data, config, dir);
         using var resumed = TrainingFixture.Model();
         OrpoTrainer.Train(resumed, data, null, config, dir, true, null, CancellationToken.None);

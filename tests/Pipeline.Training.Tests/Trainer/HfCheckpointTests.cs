@@ -11,14 +11,19 @@ using static TorchSharp.torch;
 namespace Pipeline.Training.Tests.Trainer;
 
 [Collection(nameof(GlobalStateCollection))]
-public sealed class HfCheckpointTests
+public sealed class HfCheckpointTests : IDisposable
 {
+    private readonly TempDir _dir = new();
+    private int _runs;
+
+    public void Dispose() => _dir.Dispose();
+
     private static string Data => Path.Combine(RepoPaths.TinyLlama, "data.jsonl");
 
     // 6 pairs in batches of 2: 3 batches an epoch; checkpoints at steps 2 and 4.
-    private static string Train(bool lora)
+    private string Train(bool lora)
     {
-        var output = Path.Combine(TrainingFixture.TempDir(), "run");
+        var output = _dir.File($"run-{++_runs}");
         var config = TrainingFixture.SmallConfig with
         {
             MaxSteps = 4, SaveSteps = 2, PerDeviceTrainBatchSize = 2, UsePeft = lora, LoraR = 4, LoraAlpha = 8, LearningRate = 1e-2,
@@ -73,7 +78,8 @@ public sealed class HfCheckpointTests
     [Fact]
     public void An_old_TorchSharp_checkpoint_is_refused_with_a_clear_error_by_eval_and_by_resume()
     {
-        var output = TrainingFixture.TempDir();
+        using var scratch = new TempDir();
+        var output = scratch.Path;
         var old = Path.Combine(output, "checkpoints", "checkpoint-000002");
         Directory.CreateDirectory(old);
         File.WriteAllBytes(Path.Combine(old, "weights.dat"), [1, 2, 3]);

@@ -23,7 +23,8 @@ public sealed class LearningProofTests(ITestOutputHelper output)
             LearningRate = 2e-3, PerDeviceTrainBatchSize = 8, MaxSteps = 40, LoggingSteps = 10, EvalSteps = 20, WarmupSteps = 4,
         };
         var log = new ProgressLog();
-        OrpoTrainer.Train(model, train, eval, config, TrainingFixture.TempDir(), false, log, CancellationToken.None);
+        using var scratch = new TempDir();
+        OrpoTrainer.Train(model, train, eval, config, scratch.Path, false, log, CancellationToken.None);
         var after = log.Reports.Last(r => r.IsEval).Metrics;
         foreach (var key in new[] { "eval_rewards/accuracies", "eval_log_odds_chosen", "eval_loss" })
             output.WriteLine($"{key}: {before[key]:0.0000} -> {after[key]:0.0000}");

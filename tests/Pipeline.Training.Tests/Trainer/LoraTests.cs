@@ -25,7 +25,8 @@ public sealed class LoraTests
         using var adapter = LoraAdapter.Attach(model, Options);
         var config = TrainingFixture.SmallConfig with { LearningRate = 1e-2, MaxSteps = 3 };
 
-        OrpoTrainer.Train(model, data, null, config, TrainingFixture.TempDir(), false, null, CancellationToken.None, trainable: adapter);
+        using var scratch = new TempDir();
+        OrpoTrainer.Train(model, data, null, config, scratch.Path, false, null, CancellationToken.None, trainable: adapter);
 
         Assert.Equal(4, adapter.AdaptedLayers); // 2 layers x (q_proj, v_proj)
         var after = TrainingFixture.WeightBytes(model);
@@ -33,7 +34,8 @@ public sealed class LoraTests
         foreach (var (name, bytes) in baseWeights)
             Assert.True(bytes.AsSpan().SequenceEqual(after[name]), $"base weight {name} changed");
 
-        var dir = TrainingFixture.TempDir();
+        using var scratch2 = new TempDir();
+        var dir = scratch2.Path;
         adapter.SavePeft(dir, "tiny-llama");
         var tensors = Safetensors.Read(Path.Combine(dir, "adapter_model.safetensors"));
         Assert.Equal([4, 64], tensors["base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"].shape);
@@ -119,8 +121,10 @@ public sealed class LoraTests
             return [.. adapter.parameters().Select(p => p.bytes.ToArray())];
         }
 
-        var straight = Run(TrainingFixture.TempDir(), false, CancellationToken.None);
-        var dir = TrainingFixture.TempDir();
+        using var scratch = new TempDir();
+        var straight = Run(scratch.Path, false, CancellationToken.None);
+        using var scratch2 = new TempDir();
+        var dir = scratch2.Path;
         using var cts = new CancellationTokenSource();
         Assert.Empty(Run(dir, false, cts.Token, new ProgressLog(p => { if (p.Step == 3) cts.Cancel(); })));
         random.manual_seed(99); // a different RNG state: the checkpoint must restore it

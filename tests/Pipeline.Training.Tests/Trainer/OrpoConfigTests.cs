@@ -27,7 +27,8 @@ public sealed class OrpoConfigTests
     [Fact]
     public void Reads_a_TRL_config_file_and_applies_command_line_overrides_on_top()
     {
-        var path = Path.Combine(TrainingFixture.TempDir(), "orpo.json");
+        using var scratch = new TempDir();
+        var path = scratch.File("orpo.json");
         File.WriteAllText(path, """{"beta": 0.25, "learning_rate": 8e-6, "lr_scheduler_type": "cosine", "warmup_ratio": 0.1, "bf16": false}""");
 
         var c = OrpoConfig.Load(path, new Dictionary<string, string> { ["learning_rate"] = "5e-5", ["max_steps"] = "12", ["lr_scheduler_type"] = "constant" });
@@ -42,7 +43,8 @@ public sealed class OrpoConfigTests
     [Fact]
     public void Accepts_gradient_checkpointing_and_bf16_with_use_peft_the_configuration_LoRA_users_run()
     {
-        var path = Path.Combine(TrainingFixture.TempDir(), "orpo.json");
+        using var scratch = new TempDir();
+        var path = scratch.File("orpo.json");
         File.WriteAllText(path, """{"bf16": true, "use_peft": true, "gradient_checkpointing": true, "lora_r": 16}""");
 
         var c = OrpoConfig.Load(path);
@@ -55,7 +57,8 @@ public sealed class OrpoConfigTests
     [Fact]
     public void Rejects_unknown_keys_naming_the_file_and_the_key()
     {
-        var path = Path.Combine(TrainingFixture.TempDir(), "orpo.json");
+        using var scratch = new TempDir();
+        var path = scratch.File("orpo.json");
         File.WriteAllText(path, """{"beta": 0.1, "learning_rat": 1e-5}""");
         var e = Assert.Throws<InvalidDataException>(() => OrpoConfig.Load(path));
         Assert.Contains(path, e.Message);
@@ -105,7 +108,8 @@ public sealed class TrlConfigFileTests
     [Fact]
     public void A_TRL_YAML_config_loads_as_it_is_with_one_warning_naming_each_key_without_effect()
     {
-        var path = Path.Combine(TrainingFixture.TempDir(), "orpo.yaml");
+        using var scratch = new TempDir();
+        var path = scratch.File("orpo.yaml");
         File.WriteAllText(path, Yaml);
 
         var c = OrpoConfig.Load(path);
@@ -127,7 +131,8 @@ public sealed class TrlConfigFileTests
     [Fact]
     public void The_same_config_as_JSON_loads_to_the_same_values()
     {
-        var dir = TrainingFixture.TempDir();
+        using var scratch = new TempDir();
+        var dir = scratch.Path;
         File.WriteAllText(Path.Combine(dir, "orpo.yaml"), Yaml);
         File.WriteAllText(Path.Combine(dir, "orpo.json"), """
             {"output_dir": "./orpo-out", "report_to": "none", "logging_dir": "./logs", "save_strategy": "steps", "eval_strategy": "steps",
@@ -152,7 +157,8 @@ public sealed class TrlConfigFileTests
     [InlineData("learning_rat: 1e-5", "learning_rat", "")]
     public void A_key_that_would_change_the_result_and_cannot_be_honoured_is_an_error_naming_it_and_the_alternative(string line, string key, string alternative)
     {
-        var path = Path.Combine(TrainingFixture.TempDir(), "orpo.yml");
+        using var scratch = new TempDir();
+        var path = scratch.File("orpo.yml");
         File.WriteAllText(path, $"beta: 0.1\n{line}\n");
         var e = Assert.Throws<InvalidDataException>(() => OrpoConfig.Load(path));
         Assert.Contains(path, e.Message);
@@ -163,7 +169,8 @@ public sealed class TrlConfigFileTests
     [Fact]
     public void A_YAML_syntax_error_names_the_file_and_line()
     {
-        var path = Path.Combine(TrainingFixture.TempDir(), "orpo.yaml");
+        using var scratch = new TempDir();
+        var path = scratch.File("orpo.yaml");
         File.WriteAllText(path, "beta: 0.1\nlearning_rate: [1e-5\n");
         var e = Assert.Throws<InvalidDataException>(() => OrpoConfig.Load(path));
         Assert.Contains($"{path}: line", e.Message);

@@ -25,7 +25,8 @@ public sealed class OrpoTrainerTests
             {
                 PerDeviceTrainBatchSize = batch, GradientAccumulationSteps = accumulation, MaxSteps = 1, GroupByLength = false, WarmupSteps = 0,
             };
-            OrpoTrainer.Train(model, data, null, config, TrainingFixture.TempDir(), false, log, CancellationToken.None);
+            using var scratch = new TempDir();
+            OrpoTrainer.Train(model, data, null, config, scratch.Path, false, log, CancellationToken.None);
             return log.Reports.Single();
         }
 
@@ -43,10 +44,12 @@ public sealed class OrpoTrainerTests
         var config = TrainingFixture.SmallConfig with { SaveSteps = 2, GradientAccumulationSteps = 2, PerDeviceTrainBatchSize = 2 };
 
         using var straight = TrainingFixture.Model();
-        OrpoTrainer.Train(straight, data, null, config, TrainingFixture.TempDir(), false, null, CancellationToken.None);
+        using var scratch = new TempDir();
+        OrpoTrainer.Train(straight, data, null, config, scratch.Path, false, null, CancellationToken.None);
 
         // Killed after step 3 (checkpoint at step 2), then resumed in a fresh model from the base weights.
-        var dir = TrainingFixture.TempDir();
+        using var scratch2 = new TempDir();
+        var dir = scratch2.Path;
         TrainingFixture.TrainUntilCancelledAfter(3, data, config, dir);
         Assert.EndsWith("checkpoint-2", Checkpoint.List(dir)[^1]); // transformers' name
 
@@ -70,7 +73,8 @@ public sealed class OrpoTrainerTests
     {
         var data = TrainingFixture.Data(Path.Combine(TrainingFixture.SyntheticDir, "train.jsonl"), take: 4);
         var config = TrainingFixture.SmallConfig with { MaxSteps = 1, SaveSteps = 1 };
-        var dir = TrainingFixture.TempDir();
+        using var scratch = new TempDir();
+        var dir = scratch.Path;
         using var model = TrainingFixture.Model();
         OrpoTrainer.Train(model, data, null, config, dir, false, null, CancellationToken.None);
         var e = Assert.Throws<IOException>(() => OrpoTrainer.Train(model, data, null, config, dir, false, null, CancellationToken.None));
@@ -82,7 +86,8 @@ public sealed class OrpoTrainerTests
     {
         var data = TrainingFixture.Data(Path.Combine(TrainingFixture.SyntheticDir, "train.jsonl"), take: 8);
         var config = TrainingFixture.SmallConfig with { SaveSteps = 1, PerDeviceTrainBatchSize = 2 };
-        var dir = TrainingFixture.TempDir();
+        using var scratch = new TempDir();
+        var dir = scratch.Path;
         using var model = TrainingFixture.Model();
         Poison(model, forwardCall: 3);
 
@@ -101,7 +106,8 @@ public sealed class OrpoTrainerTests
         using var model = TrainingFixture.Model();
         Poison(model, forwardCall: 3);
 
-        var result = OrpoTrainer.Train(model, data, null, config, TrainingFixture.TempDir(), false, null, CancellationToken.None);
+        using var scratch = new TempDir();
+        var result = OrpoTrainer.Train(model, data, null, config, scratch.Path, false, null, CancellationToken.None);
 
         Assert.Equal(1, result.SkippedSteps);
         Assert.Equal(6, result.GlobalStep);

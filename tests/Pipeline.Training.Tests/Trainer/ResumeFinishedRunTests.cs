@@ -18,7 +18,8 @@ public sealed class ResumeFinishedRunTests
     [Fact]
     public void Resuming_a_finished_run_succeeds_says_already_complete_and_changes_nothing()
     {
-        var output = Path.Combine(TrainingFixture.TempDir(), "run");
+        using var scratch = new TempDir();
+        var output = scratch.File("run");
         var config = TrainingFixture.SmallConfig with { MaxSteps = 2, SaveSteps = 1 };
         var first = OrpoTrainer.Run(Job(output, config) with { Resume = false }, null, CancellationToken.None);
         var before = Snapshot(output);
@@ -43,7 +44,8 @@ public sealed class ResumeFinishedRunTests
     [Fact]
     public void Resuming_a_finished_run_with_another_config_is_a_clear_error()
     {
-        var output = Path.Combine(TrainingFixture.TempDir(), "run");
+        using var scratch = new TempDir();
+        var output = scratch.File("run");
         var config = TrainingFixture.SmallConfig with { MaxSteps = 1 };
         OrpoTrainer.Run(Job(output, config) with { Resume = false }, null, CancellationToken.None);
 

@@ -21,7 +21,8 @@ public sealed class RunMemoryTests
         Assert.True(TorchRuntime.ResidentBytes() < earlierPeak - (200L << 20), "the earlier job's memory was not given back");
 
         var data = TrainingFixture.Data(Path.Combine(TrainingFixture.SyntheticDir, "train.jsonl"), take: 8);
-        var dir = TrainingFixture.TempDir();
+        using var scratch = new TempDir();
+        var dir = scratch.Path;
         using var model = TrainingFixture.Model();
         var result = OrpoTrainer.Train(model, data, null, TrainingFixture.SmallConfig with { MaxSteps = 3 }, dir, false, null, CancellationToken.None);
 

@@ -19,7 +19,8 @@ public sealed class TensorBoardWriterTests
     public void Writes_records_with_valid_checksums_holding_the_scalar()
     {
         string path;
-        using (var writer = new TensorBoardWriter(TrainingFixture.TempDir()))
+        using var scratch = new TempDir();
+        using (var writer = new TensorBoardWriter(scratch.Path))
         {
             writer.Scalars(7, [new("train/loss", 1.5)]);
             path = writer.Path;

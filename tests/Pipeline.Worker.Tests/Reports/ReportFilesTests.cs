@@ -3,6 +3,7 @@
 using System.Text.Json;
 using Pipeline.Shared.Contracts;
 using Pipeline.Shared.Targets;
+using Pipeline.Testing;
 using Pipeline.Worker.Reports;
 
 namespace Pipeline.Worker.Tests.Reports;
@@ -46,7 +47,8 @@ public sealed class ReportFilesTests
     [Fact]
     public async Task Writes_json_markdown_and_html_with_metrics_before_after_and_latest()
     {
-        var folder = Directory.CreateTempSubdirectory().FullName;
+        using var dir = new TempDir("report-files-");
+        var folder = dir.Path;
 
         await ReportFiles.WriteAsync(Sample(passed: true), folder, CancellationToken.None);
 
@@ -72,7 +74,8 @@ public sealed class ReportFilesTests
     [Fact]
     public async Task Html_report_shows_the_gate_numbers_the_policy_rate_train_and_eval_curves_and_each_held_out_pair()
     {
-        var folder = Directory.CreateTempSubdirectory().FullName;
+        using var dir = new TempDir("report-files-");
+        var folder = dir.Path;
 
         await ReportFiles.WriteAsync(Sample(passed: false), folder, CancellationToken.None);
 
