@@ -7,7 +7,7 @@ using System.IO.Hashing;
 
 namespace Pipeline.Shared.Datasets;
 
-public sealed class GzipReader(Stream raw) : Stream
+public sealed class GzipReader(Stream raw) : ReadOnlyStream
 {
     private readonly Source _source = new(raw);
     private readonly Crc32 _crc = new();
@@ -103,16 +103,6 @@ public sealed class GzipReader(Stream raw) : Stream
 
     private static InvalidDataException Truncated() => new("the gzip data ends inside a member header: the file is truncated");
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     protected override void Dispose(bool disposing)
     {
         if (disposing)
@@ -125,7 +115,7 @@ public sealed class GzipReader(Stream raw) : Stream
 
     /// <summary>The compressed bytes, with bytes pushed back after a trailer, and a record of the last two reads the
     /// deflate decoder made: its data ends inside them, so the trailer is found there without knowing how far it read.</summary>
-    private sealed class Source(Stream raw) : Stream
+    private sealed class Source(Stream raw) : ReadOnlyStream
     {
         private byte[] _pushback = [];
         private int _pushbackAt;
@@ -252,14 +242,5 @@ public sealed class GzipReader(Stream raw) : Stream
         }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -7,7 +7,7 @@ public sealed class DataLimitExceededException(long limitBytes)
     public long LimitBytes { get; } = limitBytes;
 }
 
-public sealed class LimitedReadStream(Stream inner, long limitBytes) : Stream
+public sealed class LimitedReadStream(Stream inner, long limitBytes) : ReadOnlyStream
 {
     private long _read;
 
@@ -29,15 +29,7 @@ public sealed class LimitedReadStream(Stream inner, long limitBytes) : Stream
         return n;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => _read; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,22 +1,18 @@
 // A small byte-level BPE tokenizer learnt from the demo's own text (GPT-2's pre-tokenizer and byte alphabet, merges by
-// pair frequency), written as a Hugging Face tokenizer.json with ChatML specials, as TinyTokenizerFiles writes GPT-2's.
-using System.Globalization;
+// pair frequency), written by TinyTokenizerFiles as a Hugging Face folder with ChatML specials, as GPT-2's is.
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Pipeline.Shared.Tokenization;
+using Pipeline.Training.Model;
 
 namespace Pipeline.Cli.Demo;
 
 public static partial class DomainTokenizer
 {
-    public const string EndOfText = "<|endoftext|>";
-    public const string ImStart = "<|im_start|>";
-    public const string ImEnd = "<|im_end|>";
-
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    public const string EndOfText = TinyTokenizerFiles.EndOfText;
+    public const string ImStart = TinyTokenizerFiles.ImStart;
+    public const string ImEnd = TinyTokenizerFiles.ImEnd;
 
     // GPT-2's pre-tokenizer, as Hugging Face's ByteLevel pre-tokenizer with use_regex applies it.
     [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant)]
@@ -80,62 +76,10 @@ public static partial class DomainTokenizer
     /// &lt;|im_end|&gt;) and special_tokens_map.json into <paramref name="dir"/>.</summary>
     public static void Write(Vocabulary v, string dir)
     {
-        Directory.CreateDirectory(dir);
-        AddedToken[] added = [new(v.EndOfTextId, EndOfText, true), new(v.ImStartId, ImStart, true), new(v.ImEndId, ImEnd, true)];
         var vocab = new JsonObject();
         for (var id = 0; id < v.Tokens.Count; id++) vocab[v.Tokens[id]] = id;
-        foreach (var a in added) vocab[a.Content] = a.Id;
-        var byteLevel = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true };
-        var tokenizer = new JsonObject
-        {
-            ["version"] = "1.0",
-            ["truncation"] = null,
-            ["padding"] = null,
-            ["added_tokens"] = new JsonArray([.. added.Select(a => new JsonObject
-            {
-                ["id"] = a.Id, ["content"] = a.Content, ["single_word"] = false, ["lstrip"] = false,
-                ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
-            })]),
-            ["normalizer"] = null,
-            ["pre_tokenizer"] = byteLevel.DeepClone(),
-            ["post_processor"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = false, ["use_regex"] = true },
-            ["decoder"] = byteLevel.DeepClone(),
-            ["model"] = new JsonObject
-            {
-                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = "",
-                ["end_of_word_suffix"] = "", ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = false,
-                ["vocab"] = vocab, ["merges"] = new JsonArray([.. v.Merges.Select(m => new JsonArray(m.Left, m.Right))]),
-            },
-        };
-        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), tokenizer.ToJsonString(Indented));
-
-        var decoder = new JsonObject();
-        foreach (var a in added)
-            decoder[a.Id.ToString(CultureInfo.InvariantCulture)] = new JsonObject
-            {
-                ["content"] = a.Content, ["lstrip"] = false, ["normalized"] = false, ["rstrip"] = false, ["single_word"] = false, ["special"] = true,
-            };
-        var config = new JsonObject
-        {
-            ["add_bos_token"] = false,
-            ["add_prefix_space"] = false,
-            ["added_tokens_decoder"] = decoder,
-            ["additional_special_tokens"] = new JsonArray(ImStart, ImEnd),
-            ["bos_token"] = EndOfText,
-            ["eos_token"] = ImEnd,
-            ["pad_token"] = EndOfText,
-            ["unk_token"] = EndOfText,
-            ["chat_template"] = ChatTemplates.ChatMl,
-            ["clean_up_tokenization_spaces"] = false,
-            ["model_max_length"] = 2048,
-            ["tokenizer_class"] = "GPT2Tokenizer",
-        };
-        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), config.ToJsonString(Indented));
-        var map = new JsonObject
-        {
-            ["additional_special_tokens"] = new JsonArray(ImStart, ImEnd),
-            ["bos_token"] = EndOfText, ["eos_token"] = ImEnd, ["pad_token"] = EndOfText, ["unk_token"] = EndOfText,
-        };
-        File.WriteAllText(Path.Combine(dir, "special_tokens_map.json"), map.ToJsonString(Indented));
+        foreach (var (content, id) in new[] { (EndOfText, v.EndOfTextId), (ImStart, v.ImStartId), (ImEnd, v.ImEndId) }) vocab[content] = id;
+        TinyTokenizerFiles.WriteByteLevelChatMl(dir, vocab, new JsonArray([.. v.Merges.Select(m => new JsonArray(m.Left, m.Right))]),
+            v.EndOfTextId, v.ImStartId, v.ImEndId);
     }
 }

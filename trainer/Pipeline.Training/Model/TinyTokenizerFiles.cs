@@ -24,10 +24,8 @@ public static class TinyTokenizerFiles
     /// <summary>Writes tokenizer.json, tokenizer_config.json and special_tokens_map.json into <paramref name="dir"/>.</summary>
     public static void WriteGpt2ChatMl(string dir)
     {
-        Directory.CreateDirectory(dir);
         var ranks = Gpt2Ranks();
         var endOfText = ranks.Count; // 50256, as in GPT-2's vocab.json
-        AddedToken[] added = [new(endOfText, EndOfText, true), new(endOfText + 1, ImStart, true), new(endOfText + 2, ImEnd, true)];
 
         var vocab = new JsonObject();
         foreach (var kv in ranks.OrderBy(kv => kv.Value))
@@ -35,6 +33,16 @@ public static class TinyTokenizerFiles
         vocab[EndOfText] = endOfText; // GPT-2's vocab.json lists it too
         var merges = new JsonArray([.. MergesFromRanks(ranks).Select(m => new JsonArray(m.Left, m.Right))]);
 
+        WriteByteLevelChatMl(dir, vocab, merges, endOfText, endOfText + 1, endOfText + 2);
+    }
+
+    /// <summary>Writes a byte-level BPE tokenizer with ChatML specials as a Hugging Face folder: tokenizer.json
+    /// (<paramref name="vocab"/> and <paramref name="merges"/> as given), tokenizer_config.json (ChatML template, BOS/pad
+    /// &lt;|endoftext|&gt;, EOS &lt;|im_end|&gt;) and special_tokens_map.json.</summary>
+    public static void WriteByteLevelChatMl(string dir, JsonObject vocab, JsonArray merges, int endOfTextId, int imStartId, int imEndId)
+    {
+        Directory.CreateDirectory(dir);
+        AddedToken[] added = [new(endOfTextId, EndOfText, true), new(imStartId, ImStart, true), new(imEndId, ImEnd, true)];
         var byteLevel = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true };
         var tokenizer = new JsonObject
         {
