@@ -5,7 +5,17 @@ public sealed class TempDir(string prefix = "pipeline-model-test-") : IDisposabl
 {
     public string Path { get; } = Directory.CreateTempSubdirectory(prefix).FullName;
 
+    private int _written;
+
     public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>Writes <paramref name="text"/> to a new numbered file (pairs-1.jsonl, pairs-2.jsonl ...) and returns its path.</summary>
+    public string Write(string text, string name = "pairs", string extension = ".jsonl")
+    {
+        var path = File($"{name}-{Interlocked.Increment(ref _written)}{extension}");
+        System.IO.File.WriteAllText(path, text);
+        return path;
+    }
 
     public void Dispose()
     {

@@ -11,16 +11,10 @@ namespace Pipeline.Training.Tests.Data;
 public sealed class PreferenceDataTests : IDisposable
 {
     private readonly TempDir _dir = new();
-    private int _files;
 
     public void Dispose() => _dir.Dispose();
 
-    private string Write(string text)
-    {
-        var path = _dir.File($"pairs-{++_files}.jsonl");
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string text) => _dir.Write(text);
 
     [Fact]
     public void Rejects_a_row_without_rejected_naming_file_line_and_reason()

@@ -11,16 +11,10 @@ namespace Pipeline.Training.Tests.Data;
 public sealed class TrlDataTests(TinyTokenizerFolder Dir) : IClassFixture<TinyTokenizerFolder>, IDisposable
 {
     private readonly TempDir _dir = new();
-    private int _files;
 
     public void Dispose() => _dir.Dispose();
 
-    private string Write(string text)
-    {
-        var path = _dir.File($"pairs-{++_files}.jsonl");
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string text) => _dir.Write(text);
 
     private static readonly ChatRenderer ChatMl = (messages, generation) =>
         ChatTemplates.Render(ChatTemplates.ChatMl, [.. messages], generation, null, null);
