@@ -39,6 +39,7 @@ RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet \
 ENV DOTNET_ROOT=/usr/share/dotnet \
     DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     DOTNET_gcServer=0 \
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1 \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility \
     PIPELINE_HEARTBEAT_FILE=/tmp/pipeline/heartbeat \

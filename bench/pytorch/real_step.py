@@ -152,6 +152,12 @@ def main():
     for name, default in [("steps", 2), ("warmup", 1), ("threads", 2), ("seed", 0)]:
         p.add_argument("--" + name, type=int, default=default)
     a = p.parse_args()
+    # No swap on the benchmark machines: a step larger than the free memory would bring in the OOM killer, which may
+    # pick another process. Cap the address space at what can be resident, so such a step ends in MemoryError.
+    with open("/proc/meminfo") as f:
+        available = next(int(l.split()[1]) * 1024 for l in f if l.startswith("MemAvailable:"))
+    cap = rss("VmSize") + available
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(a.threads)
     torch.manual_seed(a.seed)

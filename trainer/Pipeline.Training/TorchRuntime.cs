@@ -1,5 +1,7 @@
-// Process-wide TorchSharp setup: pick the device (CUDA when present, else CPU), the CPU thread count, and a fixed
-// glibc mmap threshold so freed tensor memory goes back to the OS and RSS stays flat across training steps.
+// Process-wide TorchSharp setup: pick the device (CUDA when present, else CPU), the CPU thread count, and a fixed glibc
+// mmap threshold. OrpoTrainer gives a step's freed heap back to the OS before the next step (TrimHeap), so RSS between
+// steps stays at RSS after setup. Large tensors page-fault in on every allocation unless glibc backs them with huge
+// pages: `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, read at process start, set by ./run and the trainer image.
 using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,12 +12,15 @@ public static class TorchRuntime
 {
     /// <summary>Allocations at least this large are mmap'ed (and unmapped on free) instead of carved from the heap.</summary>
     /// <remarks>
-    /// 4 MiB, measured 2026-11-27 (`./run bench model-step --skip-pytorch --mmap-threshold N`, 2 cores): every fresh mmap is
-    /// page-faulted in again, and 1 MiB sent most activations through one (h256/L4: 796k faults, 4.17 CPU s/step; h512/L8:
-    /// 11.4 s). 4 MiB: 653k faults, 3.73 s; h512 9.7 s, peak RSS 1746 vs 1644 MiB, tiny-preset RSS +13 MiB over 190 steps
-    /// (1 MiB: +47). 8-32 MiB were no faster at h256 and raised h512's peak RSS to 2.5-2.8 GiB.
+    /// 16 MiB, measured 2026-12-06 on the Qwen2.5-0.5B shape, LoRA, bf16 + checkpointing, 2 threads, with
+    /// glibc.malloc.hugetlb=1 and the heap trimmed after each step (`./run bench real-size --models qwen2.5-0.5b
+    /// --modes lora`, the threshold varied by hand): 4 MiB 27-32 s/step (52-60 CPU s), peak RSS 2.56 GB; 8 MiB 24 s
+    /// (46), 3.04 GB; 16 MiB 22-23 s (43-44), 2.90 GB; 32 MiB 21-23 s (41-45), 3.36 GB; glibc's dynamic threshold 21 s
+    /// (40-41), 3.52 GB. RSS between steps was 1.42-1.43 GB (after load 1.38) in every case. Without huge pages every
+    /// fresh mmap is faulted in 4 KiB at a time: 4 MiB then took 89 s/step (174 CPU s), and the kernel's share of the
+    /// process's CPU time was 162 of 422 s.
     /// </remarks>
-    public const int DefaultMmapThresholdBytes = 4 << 20;
+    public const int DefaultMmapThresholdBytes = 16 << 20;
 
     private const int M_MMAP_THRESHOLD = -3; // glibc malloc.h
 
@@ -35,8 +40,8 @@ public static class TorchRuntime
         var n = threads ?? Environment.ProcessorCount;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n, nameof(threads));
         torch.set_num_threads(n);
-        // glibc raises its mmap threshold each time a large block is freed, so later tensors come from the heap and
-        // fragment it: RSS then creeps a few MB per step without any leak. A fixed threshold turns that off.
+        // glibc raises its mmap threshold each time a large block is freed, up to 32 MiB: a fixed one keeps the peak
+        // lower for the same speed (see DefaultMmapThresholdBytes).
         if (OperatingSystem.IsLinux() && mmapThresholdBytes > 0)
             Mallopt(M_MMAP_THRESHOLD, mmapThresholdBytes);
     }

@@ -34,7 +34,8 @@ internal static class RealSizeBenchmark
         var work = Arg(args, "--work", Path.Combine(Path.GetTempPath(), "pipeline-real-size"));
         var repo = PyTorchPeer.RepoRoot();
         Console.WriteLine($"real-size: {RealShapes.Pairs} pairs x 2 x {RealShapes.SequenceTokens} tokens, 1 warm-up + {steps} timed steps, " +
-                          $"{threads} threads; CPU: {PyTorchPeer.CpuDescription()}; {MemoryGb()} GB RAM; load average {ModelStepBenchmark.LoadAverage()}");
+                          $"{threads} threads; CPU: {PyTorchPeer.CpuDescription()}; {MemoryGb()} GB RAM; load average {ModelStepBenchmark.LoadAverage()}; " +
+                          $"GLIBC_TUNABLES={Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "(unset)"} for both frameworks");
         var rows = new List<string>();
         foreach (var name in models)
         {
@@ -87,7 +88,8 @@ internal static class RealSizeBenchmark
         }
         catch (InvalidOperationException e)
         {
-            Console.WriteLine($"  PyTorch peer {mode} failed: {e.Message.Split('\n')[0]}");
+            var lines = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Console.WriteLine($"  PyTorch peer {mode} failed: {lines[0]} ... {lines[^1]}");
             return null;
         }
     }

@@ -3,6 +3,7 @@
 using System.CommandLine;
 using Pipeline.Shared.Orpo;
 using Pipeline.Shared.Tokenization;
+using Pipeline.Training;
 using Pipeline.Training.Data;
 using Pipeline.Training.Trainer;
 
@@ -32,6 +33,7 @@ public static class TrainCommand
             var job = new TrainJob(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(output)!, orpo,
                 r.GetValue(resume), r.GetValue(evalData), r.GetValue(device)!);
             Console.WriteLine($"precision: {OrpoTrainer.Precision(OrpoTrainer.Resolve(orpo, job.Device))}");
+            TorchRuntime.Configure(); // threads and the allocator's mmap threshold, as the worker sets them
             var progress = new ConsoleProgress();
             var result = await OrpoTrainer.RunAsync(job, progress, ct);
             if (result.AlreadyComplete) return; // the progress line already said so; nothing was trained

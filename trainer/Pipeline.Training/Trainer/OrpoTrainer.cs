@@ -205,6 +205,7 @@ public static class OrpoTrainer
 
             var (micro, epoch) = Update(step);
             var outcome = TrainStep(model, train, micro, c, device, mixed, parameters, optimizer, window);
+            TorchRuntime.TrimHeap(); // the step's freed heap back to the OS: no memory carried into the next step
             memory.StepDone();
             if (!outcome.Updated)
             {
