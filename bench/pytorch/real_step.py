@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch eager peer of `./run bench real-size`: the same checkpoint (config.json + bf16 model.safetensors, read here
+"""PyTorch eager peer of `./run bench real-size`: the same checkpoint (config.json + bf16 safetensors, one file or shards, read here
 without the safetensors package), the same batch (--batch: input_ids / attention_mask / labels from our collator) and
 the same ORPO step (TRL's loss, orpo_step.py), in float32 as transformers loads a model by default, without gradient
 checkpointing. Qwen2 (q/k/v bias), Qwen3 (q_norm / k_norm) and Llama 3 (rope_scaling llama3) as modeling_*.py.
@@ -138,7 +138,8 @@ def load(model_dir):
     model.inv_freq.copy_(inv_freq(c, model.hd))
     state = {k: v for k, v in model.state_dict().items()}
     with torch.no_grad():
-        for name, t in read_safetensors(os.path.join(model_dir, "model.safetensors")):
+        files = sorted(f for f in os.listdir(model_dir) if f.endswith(".safetensors"))  # one file or model-0000N-of-0000M shards
+        for name, t in (item for f in files for item in read_safetensors(os.path.join(model_dir, f))):
             key = (name[len("model."):] if name.startswith("model.") else name).replace("self_attn.", "").replace("mlp.", "")
             state[key].copy_(t)
     return model

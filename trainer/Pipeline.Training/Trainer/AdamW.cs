@@ -1,5 +1,6 @@
 // torch.optim.AdamW (default: non-amsgrad, single-tensor) as an in-place update: moments, decay and step write into the
-// existing tensors and the denominator into one scratch per parameter, so a step allocates no tensor memory.
+// existing tensors; the denominator is one temporary of the parameter's shape at a time, as torch's (a scratch kept per
+// parameter would hold another float32 copy of the trainable weights between steps: 2 GB for a 0.5B full fine-tune).
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -31,7 +32,6 @@ public sealed class AdamW : IDisposable
         public readonly double WeightDecay = weightDecay;
         public readonly Tensor M = zeros_like(p).DetachFromDisposeScope();       // first moment, shape of p
         public readonly Tensor V = zeros_like(p).DetachFromDisposeScope();       // second moment, shape of p
-        public readonly Tensor Denom = empty_like(p).DetachFromDisposeScope();   // scratch: sqrt(v / bc2) + eps
         public long Step;
     }
 
@@ -64,12 +64,15 @@ public sealed class AdamW : IDisposable
             if (g is null) continue;
             s.Step++;
             var bc1 = 1 - Math.Pow(b1, s.Step);
-            var bc2Sqrt = Math.Sqrt(1 - Math.Pow(b2, s.Step));
-            s.P.mul_(1 - lr * s.WeightDecay);
-            s.M.mul_(b1).add_(g, alpha: 1 - b1);
-            s.V.mul_(b2).addcmul_(g, g, value: 1 - b2);
-            s.Denom.copy_(s.V).sqrt_().div_(bc2Sqrt).add_(_options.Epsilon);
-            s.P.addcdiv_(s.M, s.Denom, value: -lr / bc1);
+            // Scalars held to the end of the update: an implicit conversion's Scalar is unreachable once TorchSharp has
+            // read its handle, and a GC on another thread could free it while libtorch still reads it.
+            using Scalar decay = 1 - lr * s.WeightDecay, beta1 = b1, gain1 = 1 - b1, beta2 = b2, gain2 = 1 - b2,
+                bc2Sqrt = Math.Sqrt(1 - Math.Pow(b2, s.Step)), eps = _options.Epsilon, one = 1, stepSize = -lr / bc1;
+            s.P.mul_(decay);
+            s.M.mul_(beta1).add_(g, alpha: gain1);
+            s.V.mul_(beta2).addcmul_(g, g, value: gain2);
+            using var denom = s.V.sqrt().div_(bc2Sqrt).add_(eps, one);                  // sqrt(v / bc2) + eps, shape of p
+            s.P.addcdiv_(s.M, denom, value: stepSize);
         }
     }
 
@@ -125,7 +128,6 @@ public sealed class AdamW : IDisposable
         {
             s.M.Dispose();
             s.V.Dispose();
-            s.Denom.Dispose();
         }
     }
 }

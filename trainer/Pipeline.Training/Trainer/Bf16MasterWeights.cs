@@ -30,16 +30,21 @@ public sealed class Bf16MasterWeights : nn.Module
         return mixed;
     }
 
-    /// <summary>Adds the bf16 gradients into the float32 masters and clears them; call after each micro-step backward.</summary>
+    /// <summary>
+    /// Adds the bf16 gradients into the float32 masters and frees them (the next backward allocates afresh, so no bf16
+    /// gradient is held between steps); call after each micro-step backward.
+    /// </summary>
     public void PullGradients()
     {
         using var _ = no_grad();
         foreach (var (name, master) in _masters)
         {
-            if (_working[name].grad is not { } g) continue;
+            var working = _working[name];
+            if (working.grad is not { } g) continue;
             if (master.grad is { } acc) acc.add_(g.to_type(ScalarType.Float32));
             else master.grad = g.to_type(ScalarType.Float32);
-            g.zero_();
+            working.grad = null;
+            g.Dispose();
         }
     }
 

@@ -40,7 +40,11 @@ public sealed class LoraAdapter : nn.Module
     /// <summary>The dropout probability applied in training mode: Options.Dropout unless <see cref="DisableDropout"/>.</summary>
     public double ActiveDropout { get; private set; }
 
-    private LoraAdapter(LoraOptions options) : base(nameof(LoraAdapter)) => (Options, ActiveDropout) = (options, options.Dropout);
+    /// <summary>Options.Scaling held for the adapter's life (an implicit Scalar per call could be freed mid-call; see AdamW.Step).</summary>
+    private readonly Scalar _scaling;
+
+    private LoraAdapter(LoraOptions options) : base(nameof(LoraAdapter)) =>
+        (Options, ActiveDropout, _scaling) = (options, options.Dropout, options.Scaling.ToScalar());
 
     /// <summary>Freezes <paramref name="model"/> and adapts every Linear whose last name part is a target module.</summary>
     public static LoraAdapter Attach(nn.Module model, LoraOptions options)
@@ -75,7 +79,7 @@ public sealed class LoraAdapter : nn.Module
     private Tensor AddDelta(nn.Module<Tensor, Tensor> layer, Tensor x, Tensor y, LoraPair pair)
     {
         var h = layer.training && ActiveDropout > 0 ? nn.functional.dropout(x, ActiveDropout, training: true) : x;
-        var delta = nn.functional.linear(nn.functional.linear(h.to_type(pair.A.dtype), pair.A), pair.B) * Options.Scaling; // (..., out)
+        var delta = nn.functional.linear(nn.functional.linear(h.to_type(pair.A.dtype), pair.A), pair.B).mul(_scaling); // (..., out)
         return y.dtype == delta.dtype ? y + delta : (y.to_type(delta.dtype) + delta).to_type(y.dtype);
     }
 
@@ -111,7 +115,7 @@ public sealed class LoraAdapter : nn.Module
     {
         using var scope = NewDisposeScope();
         var w = layer.weight!;                                                                            // (out, in)
-        w.copy_(w.to_type(ScalarType.Float32) + pair.B.to_type(ScalarType.Float32).matmul(pair.A.to_type(ScalarType.Float32)) * Options.Scaling);
+        w.copy_(w.to_type(ScalarType.Float32) + pair.B.to_type(ScalarType.Float32).matmul(pair.A.to_type(ScalarType.Float32)).mul(_scaling));
     }
 
     /// <summary>Reads A and B of every adapted layer from a PEFT adapter folder written by <see cref="SavePeft"/>.</summary>
@@ -167,6 +171,7 @@ public sealed class LoraAdapter : nn.Module
         {
             foreach (var (_, _, _, unhook) in _layers) unhook();
             _layers.Clear();
+            _scaling.Dispose();
         }
         base.Dispose(disposing);
     }
