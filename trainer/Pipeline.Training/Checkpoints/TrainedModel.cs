@@ -56,13 +56,23 @@ public static class TrainedModel
         foreach (var name in names)
         {
             var layer = linears.TryGetValue(name, out var l) ? l : throw new InvalidDataException($"{adapterPath}: the base model has no layer '{name}'.");
-            var down = adapter[Prefix + name + A].to(ScalarType.Float32, layer.weight!.device);                                    // (r, in)
+            var down = adapter[Prefix + name + A].to(layer.weight!.device);                                                       // (r, in)
             var up = (adapter.TryGetValue(Prefix + name + B, out var u) ? u : throw new InvalidDataException($"{adapterPath}: no {name}{B}."))
-                .to(ScalarType.Float32, layer.weight.device);                                                                        // (out, r)
-            var w = layer.weight;                                                                                                  // (out, in)
-            w.copy_(w.to_type(ScalarType.Float32) + up.matmul(down) * scaling);
+                .to(layer.weight.device);                                                                                            // (out, r)
+            MergeLora(layer.weight, down, up, scaling);
         }
         foreach (var t in adapter.Values) t.Dispose();
+    }
+
+    /// <summary>
+    /// W = W0 + s B A, PEFT's merge: the sum is taken in float32 and rounded once into the weight's dtype (bf16: the
+    /// nearest bf16 to W0 + s B A). <paramref name="weight"/> (out, in), <paramref name="down"/> A (r, in), <paramref name="up"/> B (out, r).
+    /// </summary>
+    internal static void MergeLora(Tensor weight, Tensor down, Tensor up, double scaling)
+    {
+        using var scope = NewDisposeScope();
+        using TorchSharp.Scalar s = scaling;
+        weight.copy_(weight.to_type(ScalarType.Float32) + up.to_type(ScalarType.Float32).matmul(down.to_type(ScalarType.Float32)).mul(s));
     }
 
     /// <summary>A checkpoint of an earlier version (TorchSharp weights.dat): a clear error instead of a missing-file one.</summary>

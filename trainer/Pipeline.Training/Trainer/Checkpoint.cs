@@ -37,16 +37,16 @@ public static class Checkpoint
     /// <summary>The trained tensors, bit exact, where the model file does not hold them (LoRA, bf16 master weights).</summary>
     public const string TrainingTensors = "training_state.safetensors";
 
-    private const string StateKey = "pipeline_state";
+    private const string StateKey = "pipeline_state", Prefix = "checkpoint-";
 
     internal static readonly string[] TokenizerFiles =
         ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "added_tokens.json", "vocab.json", "merges.txt"];
 
     public static string Folder(string outputDir) => Path.Combine(outputDir, TrainOutput.CheckpointsFolder);
 
-    public static string Name(int step) => $"checkpoint-{step}";
+    public static string Name(int step) => $"{Prefix}{step}";
 
-    public static int StepOf(string checkpointFolder) => int.Parse(Path.GetFileName(checkpointFolder).AsSpan("checkpoint-".Length));
+    public static int StepOf(string checkpointFolder) => int.Parse(Path.GetFileName(checkpointFolder).AsSpan(Prefix.Length));
 
     public static string Save(string outputDir, int step, nn.Module owner, AdamW optimizer, TrainerState state, int? keepLast,
         CheckpointContent content, LrSchedule schedule)
@@ -62,9 +62,7 @@ public static class Checkpoint
         else HfModelFolder.Save(content.Model, tmp);
         if (!ReferenceEquals(owner, content.Model))
             Safetensors.Write(owner.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().contiguous()), Path.Combine(tmp, TrainingTensors));
-        if (content.ModelDir is { } modelDir)
-            foreach (var file in TokenizerFiles.Select(f => Path.Combine(modelDir, f)).Where(File.Exists))
-                File.Copy(file, Path.Combine(tmp, Path.GetFileName(file)));
+        if (content.ModelDir is { } modelDir) CopyTokenizer(modelDir, tmp);
         optimizer.Save(Path.Combine(tmp, Optimizer));
         using (var rng = random.get_rng_state())
             File.WriteAllBytes(Path.Combine(tmp, Rng), rng.data<byte>().ToArray());
@@ -81,6 +79,13 @@ public static class Checkpoint
             foreach (var old in List(outputDir).SkipLast(keep))
                 Directory.Delete(old, recursive: true);
         return final;
+    }
+
+    /// <summary>Copies the tokenizer files <paramref name="from"/> holds (any of <see cref="TokenizerFiles"/>) into <paramref name="to"/>.</summary>
+    internal static void CopyTokenizer(string from, string to)
+    {
+        foreach (var file in TokenizerFiles.Select(f => Path.Combine(from, f)).Where(File.Exists))
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
     }
 
     /// <summary>transformers' TrainerState as trainer_state.json spells it, log_history from metrics.jsonl up to this step.</summary>
@@ -111,9 +116,9 @@ public static class Checkpoint
     /// <summary>Complete checkpoints, oldest (lowest step) first.</summary>
     public static IReadOnlyList<string> List(string outputDir) =>
         Directory.Exists(Folder(outputDir))
-            ? [.. Directory.GetDirectories(Folder(outputDir), "checkpoint-*")
+            ? [.. Directory.GetDirectories(Folder(outputDir), Prefix + "*")
                 .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal) && File.Exists(Path.Combine(d, State))
-                    && int.TryParse(Path.GetFileName(d).AsSpan("checkpoint-".Length), out _))
+                    && int.TryParse(Path.GetFileName(d).AsSpan(Prefix.Length), out _))
                 .OrderBy(StepOf)]
             : [];
 

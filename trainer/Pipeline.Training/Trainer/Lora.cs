@@ -110,13 +110,7 @@ public sealed class LoraAdapter : nn.Module
             MergeInto(linears.TryGetValue(name, out var layer) ? layer : throw new InvalidDataException($"the model has no layer '{name}' to merge into."), pair);
     }
 
-    /// <summary>The sum is taken in float32 and rounded once into the weight's dtype (bf16: the nearest bf16 to W0 + s B A).</summary>
-    private void MergeInto(Linear layer, LoraPair pair)
-    {
-        using var scope = NewDisposeScope();
-        var w = layer.weight!;                                                                            // (out, in)
-        w.copy_(w.to_type(ScalarType.Float32) + pair.B.to_type(ScalarType.Float32).matmul(pair.A.to_type(ScalarType.Float32)).mul(_scaling));
-    }
+    private void MergeInto(Linear layer, LoraPair pair) => TrainedModel.MergeLora(layer.weight!, pair.A, pair.B, Options.Scaling);
 
     /// <summary>Reads A and B of every adapted layer from a PEFT adapter folder written by <see cref="SavePeft"/>.</summary>
     public void LoadPeft(string dir)

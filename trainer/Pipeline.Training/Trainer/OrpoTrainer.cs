@@ -17,8 +17,6 @@ namespace Pipeline.Training.Trainer;
 
 public static class OrpoTrainer
 {
-    private static readonly string[] TokenizerFiles = Checkpoint.TokenizerFiles;
-
     /// <summary>Loads the base model and data of <paramref name="job"/>, trains, writes the model folder and reports.</summary>
     /// <param name="checkpointAndStop">Cancelled to stop with a checkpoint of the steps done so far (the worker on
     /// SIGTERM); <paramref name="ct"/> stops without one.</param>
@@ -33,7 +31,7 @@ public static class OrpoTrainer
         var c = Resolve(job.Config, job.Device);
         job = job with { Config = c };
         c.Validate();
-        if (job.Resume && CompletedRun.TryRead(job, TokenizerFiles) is { } finished)
+        if (job.Resume && CompletedRun.TryRead(job, Checkpoint.TokenizerFiles) is { } finished)
         {
             progress?.Report(new TrainProgress(finished.GlobalStep, finished.TotalSteps, 0, finished.TrainLoss, 0, 0, 0, TimeSpan.Zero,
                 new Dictionary<string, double>()) { Note = $"already complete: {job.OutputDir} holds the finished run; nothing changed" });
@@ -59,9 +57,9 @@ public static class OrpoTrainer
             using var merged = HfModelFolder.Load(job.ModelDir, device);
             adapter.MergeInto(merged);
             HfModelFolder.Save(merged, Path.Combine(job.OutputDir, TrainOutput.MergedFolder));
-            CopyTokenizer(job.ModelDir, Path.Combine(job.OutputDir, TrainOutput.MergedFolder));
+            Checkpoint.CopyTokenizer(job.ModelDir, Path.Combine(job.OutputDir, TrainOutput.MergedFolder));
         }
-        CopyTokenizer(job.ModelDir, job.OutputDir);
+        Checkpoint.CopyTokenizer(job.ModelDir, job.OutputDir);
         return result;
     }
 
@@ -96,12 +94,6 @@ public static class OrpoTrainer
             adapter?.Dispose();
             throw;
         }
-    }
-
-    private static void CopyTokenizer(string from, string to)
-    {
-        foreach (var file in TokenizerFiles.Select(f => Path.Combine(from, f)).Where(File.Exists))
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
     }
 
     /// <summary>
